@@ -1,0 +1,45 @@
+"""`docs-compile init MODEL_ID`: scaffold a valid, commented source that a team fills in."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from importlib import resources
+from typing import Any
+
+import click
+
+from ..cli import guarded, settings, shared_options
+from ..errors import UsageError
+from ..load import MODEL_FILE, display_path
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+
+
+def scaffold(model_id: str, today: date | None = None) -> str:
+    """The text of a new model.yaml for MODEL_ID."""
+    template = resources.files("compiler").joinpath("templates/init.yaml").read_text(encoding="utf-8")
+    return template.replace("__ID__", model_id).replace("__DATE__", (today or date.today()).isoformat())
+
+
+@click.command("init")
+@click.argument("model_id")
+@shared_options
+@click.pass_context
+@guarded
+def command(ctx: click.Context, model_id: str, **given: Any) -> None:
+    """Scaffold content/MODEL_ID/model.yaml (refuses to overwrite)."""
+    opts = settings(ctx, **given)
+    if not _ID.match(model_id):
+        raise UsageError.at(
+            model_id, "not a valid model id", hint="use lower-case letters, digits, '.', '_' and '-', e.g. sepsis-risk"
+        )
+    target = opts.content / model_id / MODEL_FILE
+    if target.exists():
+        raise UsageError.at(display_path(target), "already exists; init never overwrites", hint="pick another id or edit the file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(MODEL_FILE + ".tmp")
+    tmp.write_text(scaffold(model_id), encoding="utf-8")
+    tmp.replace(target)
+    if not opts.quiet:
+        click.echo(f"created {display_path(target)}; fill in the TODOs, then run `docs-compile validate`")

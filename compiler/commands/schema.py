@@ -1,0 +1,33 @@
+"""`docs-compile schema`: the JSON Schema (draft 2020-12) of a model source, for editors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..cli import guarded
+from ..schema import json_schema
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+@click.command("schema")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write to FILE instead of stdout.")
+@guarded
+def command(out_file: Path | None) -> None:
+    """Write the JSON Schema of the source.
+
+    Editors pick it up from a first line `# yaml-language-server: $schema=PATH` in model.yaml.
+    """
+    text = schema_text()
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_file.with_name(out_file.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out_file)

@@ -1,0 +1,47 @@
+"""`docs-compile validate`: load and validate sources, reporting every problem at once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli import guarded, settings, shared_options
+from ..errors import UsageError
+from ..load import MODEL_FILE, load_project
+from ..validate import validate_project
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@shared_options
+@click.pass_context
+@guarded
+def command(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> None:
+    """Check sources against the schema and cross-references.
+
+    PATHS are model folders or their model.yaml files; default: every model under --content.
+    """
+    opts = settings(ctx, **given)
+    content, ids = _targets(opts.content, paths)
+    catalog = validate_project(load_project(content, ids or None))
+    names = [m.id for m in catalog.models]
+    if opts.json:
+        click.echo(json.dumps({"ok": True, "models": names, "errors": []}, indent=2))
+    elif not opts.quiet:
+        click.echo(f"ok: {len(names)} model(s) valid: {', '.join(names) if names else 'none found'}")
+
+
+def _targets(content: Path, paths: tuple[Path, ...]) -> tuple[Path, list[str]]:
+    """Content root and model ids for the given paths (each a model folder or its model.yaml)."""
+    ids: list[str] = []
+    root = content
+    for path in paths:
+        folder = path.parent if path.name == MODEL_FILE else path
+        if not (folder / MODEL_FILE).is_file():
+            raise UsageError.at(path, f"no {MODEL_FILE} here", hint="pass a model folder such as content/<model-id>")
+        root = folder.parent
+        ids.append(folder.name)
+    return root, ids
