@@ -55,7 +55,9 @@ def shared_options(func: F) -> F:
     """Add --content/--audiences/--out/--quiet/--json to a command; they override the group's."""
     options = [
         click.option("--content", type=click.Path(path_type=Path), default=None, help="Sources folder [content]."),
-        click.option("--audiences", type=click.Path(path_type=Path), default=None, help="Audiences folder [audiences]."),
+        click.option(
+            "--audiences", type=click.Path(path_type=Path), default=None, help="Audiences folder [audiences]."
+        ),
         click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder [build]."),
         click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors."),
         click.option("--json", "as_json", is_flag=True, default=None, help="Machine-readable result on stdout."),
@@ -138,7 +140,9 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         if name and name not in self.list_commands(ctx) and not name.startswith("-"):
             import difflib

@@ -63,10 +63,11 @@ class LoadedModel:
     positions: dict[FieldPath, Location] = field(default_factory=dict)
     key_positions: dict[FieldPath, Location] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    file_name: str = MODEL_FILE
 
     @property
     def source_file(self) -> Path:
-        return self.folder / MODEL_FILE
+        return self.folder / self.file_name
 
     def locate(self, path: FieldPath, *, key: bool = False) -> Location:
         """Closest known position of a field path (walking up to a parent when needed)."""
@@ -104,7 +105,9 @@ def discover(content_root: Path) -> list[Path]:
     if not content_root.is_dir():
         return []
     return sorted(
-        p for p in content_root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and (p / MODEL_FILE).is_file()
+        p
+        for p in content_root.iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_")) and (p / MODEL_FILE).is_file()
     )
 
 
@@ -143,10 +146,15 @@ def load_project(content_root: Path, model_ids: list[str] | None = None) -> Proj
 
 def load_model(folder: Path, content_root: Path, problems: list[Problem]) -> LoadedModel | None:
     """Load one model folder; append problems and return None when it cannot be read."""
-    reader = _Reader(content_root.resolve(), problems)
-    model = LoadedModel(id=folder.name, folder=folder, data={})
+    return load_yaml(folder / MODEL_FILE, content_root, problems)
+
+
+def load_yaml(path: Path, root: Path, problems: list[Problem]) -> LoadedModel | None:
+    """Load one YAML mapping file (includes confined to root) with positions; None when unreadable."""
+    reader = _Reader(root.resolve(), problems)
+    model = LoadedModel(id=path.parent.name, folder=path.parent, data={}, file_name=path.name)
     before = len(problems)
-    data = reader.read_file(folder / MODEL_FILE, (), model)
+    data = reader.read_file(path, (), model)
     if len(problems) > before:
         return None
     if not isinstance(data, dict):
@@ -154,7 +162,9 @@ def load_model(folder: Path, content_root: Path, problems: list[Problem]) -> Loa
             Problem(
                 model.locate(()),
                 f"expected a mapping (key: value) at the top of the file, found {kind_of(data)}",
-                hint="start with `model:`; run `docs-compile init ID` for a template",
+                hint="write `key: value` lines"
+                if path.name != MODEL_FILE
+                else "start with `model:`; run `docs-compile init ID` for a template",
             )
         )
         return None
@@ -298,7 +308,9 @@ class _Reader:
         self._fail(here, "unsupported YAML node")
         return None
 
-    def _mapping(self, node: MappingNode, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader, depth: int) -> Any:
+    def _mapping(
+        self, node: MappingNode, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader, depth: int
+    ) -> Any:
         if node.tag != "tag:yaml.org,2002:map":
             self._fail(_loc(shown, node), f"unsupported YAML tag {node.tag}", hint="remove the tag")
             return None
@@ -335,7 +347,11 @@ class _Reader:
         if not result and not isinstance(included, dict):
             return included
         if not isinstance(included, dict):
-            self._fail(include[1], f"included file holds {kind_of(included)}, but keys stand beside `$include`", hint="include a mapping")
+            self._fail(
+                include[1],
+                f"included file holds {kind_of(included)}, but keys stand beside `$include`",
+                hint="include a mapping",
+            )
             return result
         for key, value in included.items():
             if key in result:
@@ -349,12 +365,18 @@ class _Reader:
                 result[key] = value
         return result
 
-    def _include(self, value: Node, where: Location, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader) -> Any:
+    def _include(
+        self, value: Node, where: Location, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader
+    ) -> Any:
         names = self._construct(value, (*at, INCLUDE_KEY), model, shown, loader, 0)
         if isinstance(names, str):
             names = [names]
         if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
-            self._fail(where, "`$include` takes a file name or a list of file names", hint="e.g. `$include: datasets/train.yaml`")
+            self._fail(
+                where,
+                "`$include` takes a file name or a list of file names",
+                hint="e.g. `$include: datasets/train.yaml`",
+            )
             return None
         merged: Any = None
         for name in names:
@@ -378,7 +400,11 @@ class _Reader:
     def _confine(self, name: str, where: Location) -> Path | None:
         """Resolve an include relative to the including file, refusing anything outside the content root."""
         if os.path.isabs(name) or name.startswith("~"):
-            self._fail(where, f"include '{name}' is an absolute path", hint="use a path relative to this file inside the content folder")
+            self._fail(
+                where,
+                f"include '{name}' is an absolute path",
+                hint="use a path relative to this file inside the content folder",
+            )
             return None
         if "://" in name:
             self._fail(where, f"include '{name}' is a URL; only files inside the content folder can be included")
@@ -438,4 +464,3 @@ def closest(word: str, options: list[str]) -> str:
 
     match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else ""
-

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, SourceError
 from .load import FieldPath, LoadedModel, Project, closest, discover, dotted, kind_of
@@ -65,7 +65,7 @@ def validate_model(loaded: LoadedModel) -> Source | list[Problem]:
     try:
         source = Source.model_validate(loaded.data)
     except ValidationError as exc:
-        return _schema_problems(loaded, exc)
+        return schema_problems(loaded, exc, Source)
     problems = list(_references(loaded, source))
     return problems or source
 
@@ -73,12 +73,13 @@ def validate_model(loaded: LoadedModel) -> Source | list[Problem]:
 # --- schema errors -------------------------------------------------------------------------------
 
 
-def _schema_problems(loaded: LoadedModel, exc: ValidationError) -> list[Problem]:
+def schema_problems(loaded: LoadedModel, exc: ValidationError, model_cls: type[BaseModel]) -> list[Problem]:
+    """Pydantic errors as placed, explained problems (file:line:column, field path, hint)."""
     problems: dict[tuple[FieldPath, str], Problem] = {}
     for error in exc.errors(include_url=False):
         path = _data_path(loaded.data, error["loc"])
         kind = error["type"]
-        message, hint = _explain(kind, error, path, loaded.data)
+        message, hint = _explain(kind, dict(error), path, model_cls)
         where = loaded.locate(path, key=kind == "extra_forbidden")
         if kind == "missing":
             where = loaded.locate(path[:-1], key=True)
@@ -136,13 +137,13 @@ _PATTERN_HINTS = {
 }
 
 
-def _explain(kind: str, error: dict[str, Any], path: FieldPath, data: Any) -> tuple[str, str]:
+def _explain(kind: str, error: dict[str, Any], path: FieldPath, model_cls: type[BaseModel]) -> tuple[str, str]:
     found = error.get("input")
     name = str(path[-1]) if path else ""
     if kind == "missing":
         return "required field is missing", f"add `{name}:`; `docs-compile schema` describes every field"
     if kind == "extra_forbidden":
-        valid = _valid_keys(path[:-1])
+        valid = _valid_keys(model_cls, path[:-1])
         guess = closest(name, valid)
         return f"unknown key '{name}'", guess or (f"valid keys here: {', '.join(valid)}" if valid else "remove it")
     if kind in _TYPE_WORDS:
@@ -168,9 +169,13 @@ def _explain(kind: str, error: dict[str, Any], path: FieldPath, data: Any) -> tu
     if kind in ("too_short", "too_long"):
         ctx = error.get("ctx", {})
         if isinstance(found, str):
-            return ("must not be empty", "write the text, or remove the key") if kind == "too_short" else (
-                f"text is too long ({len(found):,} characters)",
-                "move long material into a separate document and link it",
+            return (
+                ("must not be empty", "write the text, or remove the key")
+                if kind == "too_short"
+                else (
+                    f"text is too long ({len(found):,} characters)",
+                    "move long material into a separate document and link it",
+                )
             )
         limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
         what = "at least" if kind == "too_short" else "at most"
@@ -182,14 +187,14 @@ def _explain(kind: str, error: dict[str, Any], path: FieldPath, data: Any) -> tu
     return str(error["msg"]), ""
 
 
-@lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
-    return json_schema()
+@lru_cache(maxsize=8)
+def _schema(model_cls: type[BaseModel]) -> dict[str, Any]:
+    return json_schema() if model_cls is Source else model_cls.model_json_schema()
 
 
-def _valid_keys(path: FieldPath) -> list[str]:
+def _valid_keys(model_cls: type[BaseModel], path: FieldPath) -> list[str]:
     """Keys the schema allows at a mapping path (for 'did you mean')."""
-    schema = _schema()
+    schema = _schema(model_cls)
     node: dict[str, Any] = schema
     for part in path:
         node = _deref(node, schema)
@@ -219,7 +224,7 @@ def _branch_property(node: dict[str, Any], part: str, schema: dict[str, Any]) ->
     for branch in node.get("oneOf", []) + node.get("anyOf", []):
         props = _deref(branch, schema).get("properties", {})
         if part in props:
-            return props[part]  # type: ignore[no-any-return]
+            return props[part]
     return None
 
 
@@ -231,7 +236,11 @@ def _references(loaded: LoadedModel, s: Source) -> Iterable[Problem]:
         return Problem(loaded.locate(path), message, dotted(path), hint)
 
     if s.model.id != loaded.id:
-        yield problem(("model", "id"), f"model id '{s.model.id}' differs from its folder '{loaded.id}'", f"rename one; use `id: {loaded.id}`")
+        yield problem(
+            ("model", "id"),
+            f"model id '{s.model.id}' differs from its folder '{loaded.id}'",
+            f"rename one; use `id: {loaded.id}`",
+        )
     if s.model.medical_device and s.model.regulatory is None:
         yield problem(("model",), "a medical device needs `regulatory:` (status, file number)", "add model.regulatory")
 
@@ -277,18 +286,22 @@ def _references(loaded: LoadedModel, s: Source) -> Iterable[Problem]:
             if factor not in levels:
                 yield from ref((*base, "slice", factor), "factor", factor)
             elif level not in levels[factor]:
-                yield problem((*base, "slice", factor), f"'{level}' is not a level of factor '{factor}'", closest(level, levels[factor]) or f"levels: {', '.join(levels[factor])}")
+                yield problem(
+                    (*base, "slice", factor),
+                    f"'{level}' is not a level of factor '{factor}'",
+                    closest(level, levels[factor]) or f"levels: {', '.join(levels[factor])}",
+                )
     for i, fid in enumerate(s.factors.evaluation):
         yield from ref(("factors", "evaluation", i), "factor", fid)
-    for i, c in enumerate(s.evaluation.computed):
+    for i, comp_decl in enumerate(s.evaluation.computed):
         base = ("evaluation", "computed", i)
-        yield from ref((*base, "source"), "evidence source", c.source)
-        yield from ref((*base, "dataset"), "dataset", c.dataset)
-        for j, m in enumerate(c.metrics):
+        yield from ref((*base, "source"), "evidence source", comp_decl.source)
+        yield from ref((*base, "dataset"), "dataset", comp_decl.dataset)
+        for j, m in enumerate(comp_decl.metrics):
             yield from ref((*base, "metrics", j), "metric", m)
-        for j, g in enumerate(c.groups):
+        for j, g in enumerate(comp_decl.groups):
             yield from ref((*base, "groups", j), "factor", g)
-        for j, op in enumerate(c.operating_points):
+        for j, op in enumerate(comp_decl.operating_points):
             yield from ref((*base, "operating_points", j), "operating point", op)
     for i, e in enumerate(s.evaluation.external):
         yield from ref(("evaluation", "external", i, "dataset"), "dataset", e.dataset)
@@ -309,7 +322,11 @@ def _references(loaded: LoadedModel, s: Source) -> Iterable[Problem]:
         yield from ref(("plain", "per_1000", "operating_point"), "operating point", s.plain.per_1000.operating_point)
     for i, review in enumerate(s.reviews):
         if not _path_exists(loaded.data, review.section):
-            yield problem(("reviews", i, "section"), f"section '{review.section}' does not exist in this source", "name a key path such as intended_use or plain")
+            yield problem(
+                ("reviews", i, "section"),
+                f"section '{review.section}' does not exist in this source",
+                "name a key path such as intended_use or plain",
+            )
 
 
 def _path_exists(data: Any, dotted_path: str) -> bool:

@@ -36,7 +36,9 @@ def command(ctx: click.Context, model_id: str, **given: Any) -> None:
         )
     target = opts.content / model_id / MODEL_FILE
     if target.exists():
-        raise UsageError.at(display_path(target), "already exists; init never overwrites", hint="pick another id or edit the file")
+        raise UsageError.at(
+            display_path(target), "already exists; init never overwrites", hint="pick another id or edit the file"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(MODEL_FILE + ".tmp")
     tmp.write_text(scaffold(model_id), encoding="utf-8")

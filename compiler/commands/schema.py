@@ -16,7 +16,9 @@ def schema_text() -> str:
 
 
 @click.command("schema")
-@click.option("--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write to FILE instead of stdout.")
+@click.option(
+    "--out", "out_file", type=click.Path(path_type=Path), default=None, help="Write to FILE instead of stdout."
+)
 @guarded
 def command(out_file: Path | None) -> None:
     """Write the JSON Schema of the source.

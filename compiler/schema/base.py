@@ -99,7 +99,7 @@ _VERSION_RE = re.compile(r"^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z.+-]+)?$")
 
 def _version(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError(f"write the version as quoted text, e.g. \"{value}\", so YAML keeps it exact")
+        raise ValueError(f'write the version as quoted text, e.g. "{value}", so YAML keeps it exact')
     if is_fact_ref(value) or (isinstance(value, str) and _VERSION_RE.match(value)):
         return str(value)
     raise ValueError(f"expected a version such as 2.1.0 or 3.0.0-rc.1, or {_REF_HELP}, found {_found(value)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from .base import Count, Identifier, Markdown, Node, Number, Text, Url, is_fact_ref
+from .base import Count, Identifier, Markdown, Node, Number, Text, Url
 
 
 class Metric(Node):
@@ -48,15 +48,12 @@ class Result(Node):
 
     @model_validator(mode="after")
     def _ordered(self) -> Result:
-        values = [self.ci_low, self.value, self.ci_high]
-        if any(is_fact_ref(v) for v in values):
-            return self
-        low, value, high = values
+        low, value, high = (v if isinstance(v, float) else None for v in (self.ci_low, self.value, self.ci_high))
         if low is not None and high is not None and low > high:
             raise ValueError(f"ci_low ({low}) is greater than ci_high ({high})")
-        if low is not None and isinstance(value, float) and value < low:
+        if low is not None and value is not None and value < low:
             raise ValueError(f"value ({value}) lies below ci_low ({low})")
-        if high is not None and isinstance(value, float) and value > high:
+        if high is not None and value is not None and value > high:
             raise ValueError(f"value ({value}) lies above ci_high ({high})")
         return self
 
