@@ -56,7 +56,7 @@ def validate_project(project: Project) -> Catalog:
     catalog_ids = [folder.name for folder in discover(project.content_root)]
     problems.extend(_catalog_references(valid, catalog_ids))
     if problems:
-        raise SourceError(problems)
+        raise SourceError(sorted(problems, key=lambda p: (p.location.file, p.location.line, p.location.column)))
     return Catalog(project, sorted(valid, key=lambda m: m.id))
 
 
@@ -76,9 +76,20 @@ def validate_model(loaded: LoadedModel) -> Source | list[Problem]:
 def schema_problems(loaded: LoadedModel, exc: ValidationError, model_cls: type[BaseModel]) -> list[Problem]:
     """Pydantic errors as placed, explained problems (file:line:column, field path, hint)."""
     problems: dict[tuple[FieldPath, str], Problem] = {}
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # A misspelt required key shows up twice (unknown key + missing field): report it once, as the typo.
+    typos = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            path = _data_path(loaded.data, error["loc"])
+            guess = closest(str(path[-1]), _valid_keys(model_cls, path[:-1]))
+            if guess:
+                typos.add((*path[:-1], guess.split("'")[1]))
+    for error in errors:
         path = _data_path(loaded.data, error["loc"])
         kind = error["type"]
+        if kind == "missing" and path in typos:
+            continue
         message, hint = _explain(kind, dict(error), path, model_cls)
         where = loaded.locate(path, key=kind == "extra_forbidden")
         if kind == "missing":
@@ -166,6 +177,10 @@ def _explain(kind: str, error: dict[str, Any], path: FieldPath, model_cls: type[
         return f"unknown kind {error.get('ctx', {}).get('tag')!r}", f"use one of {', '.join(tags)}"
     if kind == "union_tag_not_found":
         return "missing `kind:`", "say which kind of source this is"
+    if kind in ("string_too_short", "string_too_long"):
+        if kind == "string_too_short":
+            return "must not be empty", "write the text, or remove the key"
+        return f"text is too long ({len(str(found)):,} characters)", "move long material into a separate document and link it"
     if kind in ("too_short", "too_long"):
         ctx = error.get("ctx", {})
         if isinstance(found, str):
