@@ -12,18 +12,21 @@ from ..schema import Source
 from .losses import Collector, fmt_number
 
 # Hub licence ids for the SPDX ids that have one; any other expression goes out as `other` + `license_name`.
-HF_LICENSES: dict[str, str] = {
-    spdx.lower(): spdx
-    for spdx in (
-        "Apache-2.0", "MIT", "BSD-2-Clause", "BSD-3-Clause", "GPL-2.0", "GPL-3.0", "LGPL-3.0", "AGPL-3.0",
-        "MPL-2.0", "EPL-2.0", "CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0",
-        "CC-BY-NC-ND-4.0", "OpenRAIL", "BigScience-OpenRAIL-M", "CreativeML-OpenRAIL-M", "Artistic-2.0",
-        "BSL-1.0", "ISC", "Unlicense", "WTFPL", "ODbL-1.0", "PDDL-1.0", "Llama2", "Llama3", "Gemma",
-    )  # fmt: skip
-}
+_HUB_LICENSES = """
+Apache-2.0 MIT BSD-2-Clause BSD-3-Clause GPL-2.0 GPL-3.0 LGPL-3.0 AGPL-3.0 MPL-2.0 EPL-2.0 CC0-1.0 CC-BY-4.0
+CC-BY-SA-4.0 CC-BY-NC-4.0 CC-BY-NC-SA-4.0 CC-BY-NC-ND-4.0 OpenRAIL BigScience-OpenRAIL-M CreativeML-OpenRAIL-M
+Artistic-2.0 BSL-1.0 ISC Unlicense WTFPL ODbL-1.0 PDDL-1.0 Llama2 Llama3 Gemma
+"""
+HF_LICENSES: dict[str, str] = {spdx.lower(): spdx for spdx in _HUB_LICENSES.split()}
 
 # Dataset role <-> model-index split.
-ROLE_SPLIT = {"train": "train", "tune": "validation", "test": "test", "external": "external", "monitoring": "monitoring"}
+ROLE_SPLIT = {
+    "train": "train",
+    "tune": "validation",
+    "test": "test",
+    "external": "external",
+    "monitoring": "monitoring",
+}
 TASK_TYPE = "other"
 NO_INFO = "[More Information Needed]"
 
@@ -69,14 +72,17 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("system.architecture.summary", "### Model Architecture and Objective"),
     ("system.hardware", "#### Hardware"),
     ("system.software_versions", "#### Software"),
-    ("system.outputs[].name", "front matter `model-index[].results[].task.name` (first output)"),
     ("system.outputs[].operating_points[].id", "#### Metrics: decision threshold bullets; `metrics[].config`"),
     ("system.outputs[].operating_points[].threshold", "#### Metrics: decision threshold bullets"),
     ("system.outputs[].operating_points[].rationale", "#### Metrics: decision threshold bullets"),
     ("system.outputs[].operating_points[].default", "#### Metrics: decision threshold bullets"),
     ("datasets[].id", "front matter `datasets`; `model-index[].results[].dataset.type`"),
     ("datasets[].name", "`model-index[].results[].dataset.name`"),
-    ("datasets[].role", "`model-index[].results[].dataset.split` (tune = validation)"),
+    ("datasets[].role", "`model-index[].results[].dataset.split` (tune = validation); ### Training/Testing Data"),
+    ("datasets[].motivation.purpose", "### Training Data / #### Testing Data (one bullet per dataset)"),
+    ("factors.relevant[].id", "#### Factors"),
+    ("factors.relevant[].name", "#### Factors"),
+    ("factors.relevant[].levels", "#### Factors"),
     ("evaluation.metrics[].id", "front matter `metrics`; `model-index[].results[].metrics[].type`"),
     ("evaluation.metrics[].name", "`metrics[].name`; #### Metrics"),
     ("evaluation.metrics[].rationale", "#### Metrics"),
@@ -84,6 +90,10 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("evaluation.results[].value", "`model-index[].results[].metrics[].value` (overall results)"),
     ("evaluation.results[].dataset", "`model-index[].results[].dataset` (overall results)"),
     ("evaluation.results[].operating_point", "`model-index[].results[].metrics[].config` (overall results)"),
+    ("evaluation.results[].slice", "### Results table: Subgroup (model-index has no place for slices)"),
+    ("evaluation.results[].ci_low", "### Results table: 95% CI (model-index has no place for intervals)"),
+    ("evaluation.results[].ci_high", "### Results table: 95% CI"),
+    ("evaluation.results[].n", "### Results table: n"),
 )
 
 
@@ -101,7 +111,7 @@ def hf_license(spdx: str) -> tuple[str, str | None]:
 def write(source: Source, collector: Collector) -> str:
     front = front_matter(source, collector)
     head = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=10_000)
-    return f"---\n{head}---\n\n{body(source)}"
+    return f"---\n{head}---\n\n{body(source, collector)}"
 
 
 def front_matter(source: Source, collector: Collector) -> dict[str, Any]:
@@ -146,7 +156,7 @@ def model_index(source: Source, collector: Collector) -> list[dict[str, Any]]:
             "dataset": {"type": ds, "name": datasets[ds].name, "split": ROLE_SPLIT[datasets[ds].role]},
             "metrics": metrics,
         }
-        for ds, metrics in sorted(grouped.items())
+        for ds, metrics in grouped.items()
     ]
     return [{"name": source.model.name, "results": results}] if results else []
 
@@ -154,7 +164,7 @@ def model_index(source: Source, collector: Collector) -> list[dict[str, Any]]:
 # --- body --------------------------------------------------------------------------------------
 
 
-def body(source: Source) -> str:
+def body(source: Source, collector: Collector) -> str:
     m, use, risk, system = source.model, source.intended_use, source.risk, source.system
     out: list[str] = [f"# Model Card for {m.name}", ""]
     out += ["## Model Details", "", "### Model Description", "", m.summary, ""]
@@ -171,8 +181,15 @@ def body(source: Source) -> str:
     if use.instructions:
         out += ["## How to Get Started with the Model", "", use.instructions, ""]
     out += _training(source)
-    out += _evaluation(source)
-    out += ["## Technical Specifications", "", "### Model Architecture and Objective", "", system.architecture.summary, ""]
+    out += _evaluation(source, collector)
+    out += [
+        "## Technical Specifications",
+        "",
+        "### Model Architecture and Objective",
+        "",
+        system.architecture.summary,
+        "",
+    ]
     if system.hardware or system.software_versions:
         out += ["### Compute Infrastructure", ""]
         if system.hardware:
@@ -192,7 +209,8 @@ def contact_line(name: str, email: str | None, url: str | None) -> str:
 
 def _description(source: Source) -> list[tuple[str, str]]:
     m = source.model
-    rows = [(DEVELOPED_BY, ", ".join(d.name for d in m.developers))]
+    # Semicolons, since names such as "Acme, Inc." hold commas.
+    rows = [(DEVELOPED_BY, "; ".join(d.name for d in m.developers))]
     if m.funding:
         rows.append((FUNDED_BY, " ".join(m.funding.split())))
     rows.append((MODEL_TYPE, m.type))
@@ -212,11 +230,12 @@ def _training(source: Source) -> list[str]:
     if source.system.preprocessing:
         out += ["#### Preprocessing", "", source.system.preprocessing, ""]
     out += ["#### Training Hyperparameters", "", f"- **{REGIME}:** {training.algorithm}"]
-    out += [f"- `{k}`: {_scalar(v)}" for k, v in sorted(training.hyperparameters.items())]
+    # YAML text keeps the type: 4.0 stays a float, '42' stays text.
+    out += [f"- `{k}`: {_yaml_text(v)}" for k, v in sorted(training.hyperparameters.items())]
     return [*out, ""]
 
 
-def _evaluation(source: Source) -> list[str]:
+def _evaluation(source: Source, collector: Collector) -> list[str]:
     ev = source.evaluation
     out = ["## Evaluation", "", "### Testing Data, Factors & Metrics", "", "#### Testing Data", ""]
     out += _datasets(d for d in source.datasets if d.role not in ("train", "tune"))
@@ -225,24 +244,33 @@ def _evaluation(source: Source) -> list[str]:
         out += [f"- **{f.name}** (`{f.id}`): {', '.join(f.levels)}" for f in source.factors.relevant] + [""]
     out += ["#### Metrics", ""]
     out += [f"- **{metric.name}** (`{metric.id}`): {metric.rationale}" for metric in ev.metrics]
-    for output in source.system.outputs:
-        for op in output.operating_points:
+    for i, output in enumerate(source.system.outputs):
+        for j, op in enumerate(output.operating_points):
+            threshold = collector.number(op.threshold, f"system.outputs[{i}].operating_points[{j}].threshold")
+            if threshold is None:
+                continue
             default = " (default)" if op.default else ""
-            out.append(f"- Decision threshold `{op.id}`{default}: {_scalar(op.threshold)} — {op.rationale}")
-    out += ["", "### Results", "", *results_table(source), ""]
+            out.append(f"- Decision threshold `{op.id}`{default}: {_scalar(threshold)} — {op.rationale}")
+    out += ["", "### Results", "", *results_table(source, collector), ""]
     return out
 
 
-def results_table(source: Source) -> list[str]:
+def results_table(source: Source, collector: Collector) -> list[str]:
+    """Every result with its slice, interval and n: what model-index cannot hold."""
     names = {m.id: m.name for m in source.evaluation.metrics}
     rows = ["| Metric | Dataset | Subgroup | Operating point | Value | 95% CI | n |", "|---|---|---|---|---|---|---|"]
-    for r in source.evaluation.results:
+    for i, r in enumerate(source.evaluation.results):
+        value = collector.number(r.value, f"evaluation.results[{i}].value")
+        if value is None:
+            continue
+        low = collector.number(r.ci_low, f"evaluation.results[{i}].ci_low")
+        high = collector.number(r.ci_high, f"evaluation.results[{i}].ci_high")
         subgroup = ", ".join(f"{k}={v}" for k, v in r.slice.items()) or "overall"
-        ci = f"{_scalar(r.ci_low)} – {_scalar(r.ci_high)}" if r.ci_low is not None and r.ci_high is not None else ""
-        cells = [names[r.metric], r.dataset or "", subgroup, r.operating_point or "", _scalar(r.value), ci]
-        cells.append("" if r.n is None else str(r.n))
+        ci = f"{_scalar(low)} – {_scalar(high)}" if low is not None and high is not None else ""
+        n = "" if r.n is None or isinstance(r.n, str) else str(r.n)
+        cells = [names[r.metric], r.dataset or "", subgroup, r.operating_point or "", _scalar(value), ci, n]
         rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    return rows if source.evaluation.results else [NO_INFO]
+    return rows if len(rows) > 2 else [NO_INFO]
 
 
 def _datasets(datasets: Iterable[Any]) -> list[str]:
@@ -264,6 +292,11 @@ def _scalar(value: Any) -> str:
     if isinstance(value, float):
         return fmt_number(value)
     return str(value)
+
+
+def _yaml_text(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
 def _cell(text: str) -> str:

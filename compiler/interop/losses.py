@@ -119,7 +119,9 @@ class Collector:
     def missing(self, target_field: str, source_fields: str) -> None:
         """The target requires a field that the source does not fill."""
         self.losses.append(
-            Loss(source_fields, MISSING, f"{self.target} requires {target_field}; written as 'Not stated in the source.'")
+            Loss(
+                source_fields, MISSING, f"{self.target} requires {target_field}; written as 'Not stated in the source.'"
+            )
         )
 
 

@@ -71,6 +71,8 @@ class Computed(Node):
     """Combinations of factors to compute intersectional results for."""
     operating_points: list[Identifier] = Field(default_factory=list)
     """Operating points for threshold-dependent metrics; default: every declared point."""
+    ci: str = Field(default="auto", pattern=r"^(auto|bootstrap|wilson)$")
+    """95% intervals: auto (Wilson for proportions, stratified percentile bootstrap for AUROC and F1), bootstrap or wilson."""
 
 
 class Study(Node):

@@ -1,0 +1,103 @@
+"""`docs-compile build`: compile every model into its audiences' site pages and PDFs."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli import guarded, settings, shared_options
+from ..errors import UsageError
+
+
+@click.command("build")
+@click.option("--model", "models", multiple=True, metavar="ID", help="Build only this model (repeatable).")
+@click.option(
+    "--audience", "audience_names", multiple=True, metavar="NAME", help="Build only this audience (repeatable)."
+)
+@click.option("--no-pdf", is_flag=True, help="Build the site and exports without PDFs.")
+@click.option("--jobs", type=int, default=1, show_default=True, help="PDFs rendered in parallel.")
+@click.option(
+    "--pdf-profile", metavar="NAME", default=None, help="PDF profile for every PDF (default: each audience's)."
+)
+@shared_options
+@click.pass_context
+@guarded
+def command(
+    ctx: click.Context,
+    models: tuple[str, ...],
+    audience_names: tuple[str, ...],
+    no_pdf: bool,
+    jobs: int,
+    pdf_profile: str | None,
+    **given: Any,
+) -> None:
+    """Compile every model into its audiences' site pages and PDFs.
+
+    Writes <out>/site/ (static site), <out>/pdf/<model-id>/<audience>.pdf, <out>/exports/ and
+    <out>/manifest.json. The previous <out> is replaced only when the whole build succeeded.
+    """
+    from ..build import BuildOptions, build
+
+    opts = settings(ctx, **given)
+    if jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    options = BuildOptions(
+        content=opts.content,
+        audiences=opts.audiences,
+        out=opts.out,
+        models=list(models),
+        audience_names=list(audience_names),
+        pdf=not no_pdf,
+        jobs=jobs,
+        pdf_profile=pdf_profile,
+    )
+    started = time.monotonic()
+    if opts.quiet or opts.json:
+        result = build(options)
+    else:
+        result = _with_progress(options)
+    seconds = time.monotonic() - started
+    site_bytes = sum(p.stat().st_size for p in (Path(opts.out) / "site").rglob("*") if p.is_file())
+    summary = {
+        "ok": True,
+        "out": str(opts.out),
+        "documents": sorted(d.slug for d in result.documents),
+        "pdfs": sorted(e["path"] for e in result.pdfs),
+        "site_bytes": site_bytes,
+        "seconds": round(seconds, 2),
+        "warnings": result.warnings,
+    }
+    if opts.json:
+        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    elif not opts.quiet:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(
+            f"built {len(result.documents)} document(s), {len(result.pdfs)} PDF(s) into {opts.out} "
+            f"in {seconds:.1f} s (site {site_bytes / 1e6:.1f} MB)"
+        )
+
+
+def _with_progress(options: Any) -> Any:
+    """Run the build with a progress display on stderr."""
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from ..build import build
+
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+    ) as bar:
+        task = bar.add_task("building", total=None)
+
+        def step(stage: str, doc: Any) -> None:
+            bar.update(task, description=f"{stage}: {doc.slug}")
+
+        result = build(options, progress=step)
+        bar.update(task, description="done")
+    return result

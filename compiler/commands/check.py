@@ -1,0 +1,150 @@
+"""`docs-compile check`: the release gates, as a readable report, JSON or SARIF, with exit code 0/1/2."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..audience import Audience, load_audiences
+from ..cli import guarded, settings, shared_options
+from ..errors import EXIT_GATE, CompilerError, ConfigError, GateFailure, Location, Problem, UsageError
+from ..load import display_path, load_project
+from ..validate import Catalog, ValidModel, validate_project
+
+
+@click.command("check")
+@click.argument("model_ids", nargs=-1)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Project configuration [docs-compile.yaml].",
+)
+@click.option(
+    "--sarif",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the findings as SARIF 2.1.0 to this file.",
+)
+@click.option(
+    "--resolve", "with_resolve", is_flag=True, help="Also report drift between facts.lock.json and the evidence."
+)
+@click.option(
+    "--against",
+    default=None,
+    help="Last released version for the review policy: git revision or folder [config: released].",
+)
+@shared_options
+@click.pass_context
+@guarded
+def command(
+    ctx: click.Context,
+    model_ids: tuple[str, ...],
+    config_path: Path | None,
+    sarif: Path | None,
+    with_resolve: bool,
+    against: str | None,
+    **given: Any,
+) -> None:
+    """Release gates: completeness, frameworks, thresholds, sign-offs, readability.
+
+    MODEL_IDS: the models to check; default: every model under --content.
+    Exit code 0 when every gate passes, 1 when a gate fails, 2 on an input error.
+    """
+    from ..check import check_catalog
+    from ..check_output import format_json, format_sarif, format_text
+    from ..config import load_config
+
+    opts = settings(ctx, **given)
+    config = load_config(config_path)
+    catalog = validate_project(load_project(opts.content, list(model_ids) or None))
+    audiences = load_audiences(opts.audiences)
+    _known_frameworks(audiences)
+    drift = _lock_drift(catalog) if with_resolve else []
+    with contextlib.ExitStack() as stack:
+        released = _released(catalog, against or config.released, opts.content, stack)
+        report = check_catalog(catalog, audiences, config, released=released, lock_drift=drift)
+    if sarif is not None:
+        _write(sarif, format_sarif(report))
+    if opts.json:
+        click.echo(format_json(report))
+    elif not opts.quiet:
+        click.echo(format_text(report))
+    if not report.passed:
+        if opts.json:
+            ctx.exit(EXIT_GATE)
+        raise GateFailure(
+            f"check failed: {report.errors} error(s) in {sum(1 for m in report.models if m.count('error'))} model(s)"
+        )
+
+
+def _known_frameworks(audiences: list[Audience]) -> None:
+    """Every framework an audience lists exists (reported at the audience file, all at once)."""
+    from ..frameworks import framework_ids
+    from ..load import closest
+
+    known = framework_ids()
+    problems = [
+        Problem(
+            Location(display_path(a.folder / "audience.yaml")),
+            f"audience '{a.name}' lists unknown framework '{fid}'",
+            "frameworks",
+            closest(fid, known) or f"frameworks: {', '.join(known)}",
+        )
+        for a in audiences
+        for fid in a.config.frameworks
+        if fid not in known
+    ]
+    if problems:
+        raise ConfigError(problems)
+
+
+def _released(
+    catalog: Catalog, released: str | None, content: Path, stack: contextlib.ExitStack
+) -> dict[str, ValidModel | None]:
+    """Each model's last released version (None for a model first released now)."""
+    if not released:
+        return {}
+    from ..diff import open_side, released_spec
+
+    found: dict[str, ValidModel | None] = {}
+    for model in catalog.models:
+        spec = released_spec(released, content, model.id)
+        found[model.id] = None if spec is None else stack.enter_context(open_side(spec))[1]
+    return found
+
+
+def _lock_drift(catalog: Catalog) -> list[tuple[str, str, Location]]:
+    """(model id, message, location) for every fact whose evidence no longer matches the lock file."""
+    try:
+        from ..resolve import resolve_catalog  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - the resolve stage ships with the package
+        raise UsageError("--resolve needs the resolve stage (compiler.resolve), which is not installed") from None
+    ids = [m.id for m in catalog.models]
+
+    def owner(location: Location) -> str:
+        parts = Path(location.file).parts
+        return next((p for p in parts if p in ids), ids[0] if len(ids) == 1 else "")
+
+    try:
+        result = resolve_catalog(catalog, check=True)
+    except CompilerError as exc:
+        if exc.exit_code != EXIT_GATE:
+            raise
+        return [(owner(p.location), p.message, p.location) for p in exc.problems]
+    return [(m.model, p.message, p.location) for m in result.models for p in m.drift]
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a report file atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,37 @@
+"""`docs-compile diff OLD NEW`: semantic diff of two versions of a model (folders or git revisions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..cli import guarded, settings, shared_options
+
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--markdown", is_flag=True, help="Markdown output (change log, revision history).")
+@shared_options
+@click.pass_context
+@guarded
+def command(ctx: click.Context, old: str, new: str, markdown: bool, **given: Any) -> None:
+    """Compare two versions of a model source.
+
+    OLD and NEW are model folders (content/<id>) or git revisions of one (HEAD~1:content/<id>, the path
+    relative to the repository root). Reports added, removed and changed fields by path, metric changes with
+    whether the confidence intervals overlap, and significant changes (intended use, contraindications,
+    warnings, major version).
+    """
+    from ..diff import diff_specs, format_markdown, format_text
+
+    opts = settings(ctx, **given)
+    report = diff_specs(old, new)
+    if opts.json:
+        click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True, ensure_ascii=False))
+    elif markdown:
+        click.echo(format_markdown(report), nl=False)
+    elif not opts.quiet:
+        click.echo(format_text(report))

@@ -1,0 +1,76 @@
+"""`docs-compile import --from hf|mct FILE`: start a new source from a Hugging Face or Model Card Toolkit card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli import guarded, settings
+from ..errors import UsageError
+from ..interop.importing import Imported, Written, slug, write_import
+from ..load import display_path
+
+READERS = ("hf", "mct")
+
+
+@click.command("import")
+@click.option("--from", "source_format", type=click.Choice(READERS), required=True, help="Format of FILE.")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--id", "model_id", default=None, help="Id of the new model [from the card's model name].")
+@click.option("--content", type=click.Path(path_type=Path), default=None, help="Sources folder [content].")
+@click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True, default=None, help="Machine-readable result on stdout.")
+@click.pass_context
+@guarded
+def command(ctx: click.Context, source_format: str, file: Path, model_id: str | None, **given: Any) -> None:
+    """Import FILE (a Hugging Face README.md or an MCT model card JSON) as content/<id>/model.yaml.
+
+    Mapped fields are filled; required fields the card does not give read "TODO:"; what has no place in
+    the schema is kept in content/<id>/imported-unmapped.yaml. An existing model is never overwritten.
+    """
+    opts = settings(ctx, **given)
+    imported = read(source_format, file)
+    written = write_import(opts.content, model_id or _default_id(imported), imported)
+    if opts.json:
+        click.echo(json.dumps({"ok": True, **written.report()}, indent=2, sort_keys=True))
+    elif not opts.quiet:
+        click.echo(summary(written))
+
+
+def read(source_format: str, file: Path) -> Imported:
+    if source_format == "hf":
+        from ..interop import hf_import
+
+        return hf_import.read(file)
+    from ..interop import mct
+
+    return mct.read(file)
+
+
+def _default_id(imported: Imported) -> str:
+    name = imported.data.get("model", {}).get("name")
+    if not name:
+        raise UsageError.at(
+            imported.file, "the card names no model, so no id can be derived", hint="pass --id MODEL_ID"
+        )
+    return slug(str(name))
+
+
+def summary(written: Written) -> str:
+    lines = [f"created {display_path(written.model_file)}"]
+    if written.unmapped_file:
+        lines.append(
+            f"kept {len(written.unmapped)} item(s) with no place in the schema in {display_path(written.unmapped_file)}:"
+        )
+        lines.extend(f"  - {name}" for name in written.unmapped)
+    if written.todos:
+        lines.append(f"{len(written.todos)} required field(s) not in the card, marked TODO:")
+        lines.extend(f"  - {path}" for path in written.todos)
+    if written.placeholders:
+        lines.append("placeholders to confirm (see the comments in the file):")
+        lines.extend(f"  - {path}" for path in written.placeholders)
+    lines.append("next: fill in the TODOs, then run `docs-compile validate` and `docs-compile check`")
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""`docs-compile resolve [--check]`: evidence -> content/<id>/facts.lock.json; --check reports drift."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..cli import guarded, settings, shared_options
+from ..errors import GateFailure
+from ..load import load_project
+from ..resolve import resolve_catalog
+from ..validate import validate_project
+
+
+@click.command("resolve")
+@click.option("--check", is_flag=True, help="Re-resolve and compare with the locks; write nothing; exit 1 on drift.")
+@click.option("--model", "models", multiple=True, metavar="ID", help="Only this model (repeatable).")
+@shared_options
+@click.pass_context
+@guarded
+def command(ctx: click.Context, check: bool, models: tuple[str, ...], **given: Any) -> None:
+    """Resolve fact references and computed metrics into each model's facts.lock.json.
+
+    Reads MLflow runs and registry versions, evaluation files and predictions files; everything is
+    resolved before any lock is written. With --check nothing is written: every fact whose value or
+    source changed since the lock, and every stale version, is listed and the exit code is 1.
+    """
+    opts = settings(ctx, **given)
+    catalog = validate_project(load_project(opts.content, list(models) or None))
+    report = resolve_catalog(catalog, check=check)
+    if opts.json:
+        payload = {"ok": not report.drifted, "check": check, "models": [m.as_dict() for m in report.models]}
+        click.echo(json.dumps(payload, indent=2, sort_keys=True))
+    elif not opts.quiet:
+        for m in report.models:
+            if m.status == "no-evidence":
+                click.echo(f"{m.model}: no fact references")
+                continue
+            click.echo(f"{m.model}: {m.facts} fact(s), {m.results} computed result(s): {m.lock} {m.status}")
+            for line in m.warnings:
+                click.echo(f"warning: {m.model}: stale: {line}", err=True)
+    if report.drifted:
+        if opts.json:
+            ctx.exit(GateFailure.exit_code)
+        raise GateFailure(report.problems)

@@ -1,0 +1,240 @@
+"""Resolve stage: classification metrics with 95% intervals, vectorised over bootstrap resamples.
+
+The bootstrap is stratified by label within the cell (positives and negatives are resampled
+separately, so every resample keeps the cell's class balance) and seeded per cell, so a result
+does not depend on which other cells are computed. Resamples are held as index draws; the AUROC of
+every resample comes from cumulative counts of resampled negatives (Mann-Whitney, ties count one
+half), which is linear in the cell size, not quadratic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+Z95 = 1.959963984540054
+SMALL_CELL = 30
+# Each metric as (numerator, denominator) over confusion counts; f1 and auroc are handled apart.
+RATIOS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sensitivity": (("tp",), ("tp", "fn")),
+    "recall": (("tp",), ("tp", "fn")),
+    "specificity": (("tn",), ("tn", "fp")),
+    "ppv": (("tp",), ("tp", "fp")),
+    "precision": (("tp",), ("tp", "fp")),
+    "npv": (("tn",), ("tn", "fn")),
+    "accuracy": (("tp", "tn"), ("tp", "tn", "fp", "fn")),
+    "prevalence": (("tp", "fn"), ("tp", "tn", "fp", "fn")),
+}
+THRESHOLD_METRICS = frozenset({*RATIOS, "f1"} - {"prevalence"})
+SUPPORTED = frozenset({*RATIOS, "f1", "auroc"})
+_DENOMINATOR_WORDS: dict[tuple[str, ...], str] = {
+    ("tp", "fn"): "positives",
+    ("tn", "fp"): "negatives",
+    ("tp", "fp"): "predicted positives",
+    ("tn", "fn"): "predicted negatives",
+}
+_CHUNK_CELLS = 4_000_000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One metric in one cell: point value, 95% interval and how it was computed, or why it is undefined."""
+
+    metric: str
+    threshold: float | None
+    n: int
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    method: str | None = None
+    flags: tuple[str, ...] = ()
+    undefined: str | None = None
+
+
+def cell_seed(seed: int, key: str) -> Any:
+    """A seed sequence for one cell: the declared seed plus a stable hash of the cell's name."""
+    import numpy as np
+
+    digest = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
+    return np.random.SeedSequence([seed, digest])
+
+
+def wilson(successes: float, total: float) -> tuple[float, float]:
+    """Wilson score interval at 95% for a proportion."""
+    p = successes / total
+    denom = 1 + Z95**2 / total
+    centre = (p + Z95**2 / (2 * total)) / denom
+    half = Z95 * ((p * (1 - p) / total + Z95**2 / (4 * total**2)) ** 0.5) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _counts(y: NDArray[np.bool_], pred: NDArray[np.bool_]) -> dict[str, float]:
+    tp = float((pred & y).sum())
+    fp = float((pred & ~y).sum())
+    pos = float(y.sum())
+    return {"tp": tp, "fn": pos - tp, "fp": fp, "tn": float(len(y) - pos) - fp}
+
+
+def _ratio(metric: str, c: dict[str, Any]) -> Any:
+    import numpy as np
+
+    if metric == "f1":
+        num, den = 2 * c["tp"], 2 * c["tp"] + c["fp"] + c["fn"]
+    else:
+        top, bottom = RATIOS[metric]
+        num, den = sum(c[k] for k in top), sum(c[k] for k in bottom)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.divide(num, den) if np.ndim(den) else (num / den if den else float("nan"))
+
+
+def auroc(y: NDArray[np.bool_], s: NDArray[np.floating[Any]]) -> float:
+    """Area under the ROC curve (Mann-Whitney; ties count one half), as scikit-learn computes it."""
+    import numpy as np
+
+    pos, neg = s[y], np.sort(s[~y])
+    if not len(pos) or not len(neg):
+        return float("nan")
+    lo = np.searchsorted(neg, pos, "left")
+    hi = np.searchsorted(neg, pos, "right")
+    return float((lo + hi).sum() / (2.0 * len(pos) * len(neg)))
+
+
+class Cell:
+    """One slice of the predictions: labels, scores, and statistics over its bootstrap resamples."""
+
+    def __init__(self, y: NDArray[np.bool_], s: NDArray[np.floating[Any]], key: str, seed: int, resamples: int) -> None:
+        import numpy as np
+
+        self.y, self.s, self.key = y, s, key
+        self.n = len(y)
+        self.pos = s[y]
+        self.neg = np.sort(s[~y])
+        self.resamples = resamples
+        self.seed = seed
+        self.thresholds: tuple[float, ...] = ()
+        self._stats: dict[Any, Any] | None = None
+
+    def boot(self) -> dict[Any, Any]:
+        """Per resample: AUROC, and true/false positive counts at every threshold of the cell.
+
+        Resamples are drawn in chunks that bound memory; one generator seeded for the cell draws
+        them in order, so the result is the same whatever else is computed.
+        """
+        import numpy as np
+
+        if self._stats is not None:
+            return self._stats
+        rng = np.random.default_rng(cell_seed(self.seed, self.key))
+        n_pos, n_neg = len(self.pos), len(self.neg)
+        lo = np.searchsorted(self.neg, self.pos, "left")
+        hi = np.searchsorted(self.neg, self.pos, "right")
+        pos_pred = {t: self.pos >= t for t in self.thresholds}
+        neg_pred = {t: self.neg >= t for t in self.thresholds}
+        stats: dict[Any, Any] = {"auroc": np.empty(self.resamples)}
+        stats.update({t: {"tp": np.empty(self.resamples), "fp": np.empty(self.resamples)} for t in self.thresholds})
+        step = max(1, _CHUNK_CELLS // max(n_pos + n_neg, 1))
+        for start in range(0, self.resamples, step):
+            rows = min(step, self.resamples - start)
+            pos = rng.integers(0, max(n_pos, 1), size=(rows, n_pos))
+            neg = rng.integers(0, max(n_neg, 1), size=(rows, n_neg))
+            part = slice(start, start + rows)
+            for t in self.thresholds:
+                stats[t]["tp"][part] = pos_pred[t][pos].sum(axis=1)
+                stats[t]["fp"][part] = neg_pred[t][neg].sum(axis=1)
+            if n_pos and n_neg:
+                # Resampled negatives as counts per sorted original negative, cumulated: cum[r, k] is
+                # how many resampled negatives lie below sorted position k (Mann-Whitney in O(n)).
+                flat = (neg + (np.arange(rows, dtype=np.int64) * n_neg)[:, None]).ravel()
+                cum = np.zeros((rows, n_neg + 1))
+                np.cumsum(np.bincount(flat, minlength=rows * n_neg).reshape(rows, n_neg), axis=1, out=cum[:, 1:])
+                below = np.take_along_axis(cum, lo[pos], axis=1) + np.take_along_axis(cum, hi[pos], axis=1)
+                stats["auroc"][part] = below.sum(axis=1) / (2.0 * n_pos * n_neg)
+        self._stats = stats
+        return stats
+
+    def boot_counts(self, threshold: float) -> dict[str, Any]:
+        counts = self.boot()[threshold]
+        tp, fp = counts["tp"], counts["fp"]
+        return {"tp": tp, "fn": len(self.pos) - tp, "fp": fp, "tn": len(self.neg) - fp}
+
+
+def estimate(cell: Cell, metric: str, threshold: float | None, ci: str) -> Estimate:
+    """Point estimate and 95% interval of one metric in one cell (ci: auto, bootstrap or wilson)."""
+    import numpy as np
+
+    flags = [f"small cell (n = {cell.n} < {SMALL_CELL})"] if cell.n < SMALL_CELL else []
+    n_pos, n_neg = len(cell.pos), len(cell.neg)
+    if not n_pos or not n_neg:
+        flags.append("single class (no positives)" if not n_pos else "single class (no negatives)")
+    if metric == "auroc":
+        if not n_pos or not n_neg:
+            return Estimate(metric, None, cell.n, None, undefined="AUROC needs both classes", flags=tuple(flags))
+        value = auroc(cell.y, cell.s)
+        return _bootstrap(cell, metric, None, value, cell.boot()["auroc"], flags)
+    assert threshold is not None
+    counts = _counts(cell.y, cell.s >= threshold)
+    value = float(_ratio(metric, counts))
+    if value != value:
+        why = "no predicted positives" if metric in ("ppv", "precision") else "no cases for its denominator"
+        if metric == "f1":
+            why = "no positives and no predicted positives"
+        elif metric in ("sensitivity", "recall"):
+            why = "no positives"
+        elif metric == "specificity":
+            why = "no negatives"
+        elif metric == "npv":
+            why = "no predicted negatives"
+        return Estimate(metric, threshold, cell.n, None, undefined=f"{metric} is undefined: {why}", flags=tuple(flags))
+    # Prevalence is fixed under a label-stratified bootstrap, so it always gets a Wilson interval.
+    if metric in RATIOS and (ci in ("auto", "wilson") or metric == "prevalence"):
+        top, bottom = RATIOS[metric]
+        total = sum(counts[k] for k in bottom)
+        low, high = wilson(sum(counts[k] for k in top), total)
+        words = _DENOMINATOR_WORDS.get(bottom, "cases")
+        if total < SMALL_CELL and words != "cases":
+            flags.append(f"small denominator ({int(total)} {words} < {SMALL_CELL})")
+        method = f"Wilson score interval, 95%, on {int(total)} {words}"
+        return Estimate(metric, threshold, cell.n, value, low, high, method, tuple(flags))
+    boot = _ratio(metric, cell.boot_counts(threshold))
+    return _bootstrap(cell, metric, threshold, value, np.asarray(boot), flags)
+
+
+def _bootstrap(cell: Cell, metric: str, threshold: float | None, value: float, boot: Any, flags: list[str]) -> Estimate:
+    import numpy as np
+
+    finite = boot[np.isfinite(boot)]
+    method = f"percentile bootstrap stratified by label, {cell.resamples} resamples, seed {cell.seed}, 95%"
+    if len(finite) < 0.95 * len(boot):
+        flags.append(f"{len(boot) - len(finite)} of {len(boot)} resamples undefined; interval unreliable")
+    if not len(finite):
+        return Estimate(metric, threshold, cell.n, value, None, None, method, tuple(flags))
+    low, high = (float(q) for q in np.quantile(finite, [0.025, 0.975]))
+    if not low <= value <= high:
+        flags.append("interval widened to include the point estimate")
+        low, high = min(low, value), max(high, value)
+    return Estimate(metric, threshold, cell.n, value, low, high, method, tuple(flags))
+
+
+def estimate_all(
+    cell: Cell, metrics: Sequence[str], thresholds: Sequence[tuple[str, float]], ci: str
+) -> list[tuple[str | None, Estimate]]:
+    """Every requested metric for one cell: AUROC once, threshold metrics at each operating point."""
+    wanted = tuple(sorted({t for _, t in thresholds} | {0.5}))
+    if wanted != cell.thresholds:
+        cell.thresholds, cell._stats = wanted, None
+    out: list[tuple[str | None, Estimate]] = []
+    for metric in metrics:
+        if metric == "prevalence":
+            # Prevalence does not depend on the threshold; any one gives the same counts.
+            out.append((None, estimate(cell, metric, 0.5, ci)))
+        elif metric in THRESHOLD_METRICS:
+            out.extend((op, estimate(cell, metric, t, ci)) for op, t in thresholds)
+        else:
+            out.append((None, estimate(cell, metric, None, ci)))
+    return out

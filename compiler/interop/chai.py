@@ -1,0 +1,366 @@
+"""Export stage, CHAI: the Coalition for Health AI applied model card (schema v0.2) as XML, validated offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+from ..schema import Source
+from ..schema.evaluation import Result
+from .losses import NOT_STATED, Collector
+
+NAMESPACE = "https://mc.chai.org/v0.2/schema.xsd"
+SCHEMA_FILE = "chai-mc-schema-v0.2.xsd"
+DSIG_FILE = "xmldsig-core-schema.xsd"
+DSIG_URL = "http://www.w3.org/TR/xmldsig-core/xmldsig-core-schema.xsd"
+
+MAPPING: tuple[tuple[str, str], ...] = (
+    ("model.name", "BasicInfo/ModelName"),
+    ("model.developers[].name", "BasicInfo/ModelDeveloper"),
+    ("model.contact", "BasicInfo/DeveloperContact"),
+    ("model.status", "ReleaseInfo/ReleaseStage"),
+    ("model.release_date", "ReleaseInfo/ReleaseDate"),
+    ("model.version", "ReleaseInfo/ReleaseVersion"),
+    ("system.deployment_forms", "ReleaseInfo/GlobalAvailability"),
+    ("system.compatibility", "ReleaseInfo/EHRCompatibility/EHR"),
+    ("model.regulatory", "ReleaseInfo/RegulatoryApproval"),
+    ("model.summary", "ModelSummary/Summary"),
+    ("model.keywords", "ModelSummary/Keywords/Keyword"),
+    ("intended_use.purpose", "UsesAndDirections/IntendedUseAndWorkflow"),
+    ("intended_use.workflow", "UsesAndDirections/IntendedUseAndWorkflow"),
+    ("intended_use.users", "UsesAndDirections/PrimaryIntendedUsers"),
+    ("intended_use.instructions", "UsesAndDirections/HowToUse"),
+    ("intended_use.population", "UsesAndDirections/TargetedPatientPopulation"),
+    ("intended_use.indications", "UsesAndDirections/TargetedPatientPopulation (when no population)"),
+    ("intended_use.out_of_scope", "UsesAndDirections/CautionedOutOfScopeSettings"),
+    ("intended_use.contraindications", "UsesAndDirections/CautionedOutOfScopeSettings"),
+    ("risk.limitations", "Warnings/KnownRisksAndLimitations"),
+    ("risk.failure_modes", "Warnings/KnownRisksAndLimitations"),
+    ("risk.biases", "Warnings/KnownBiasesOrEthicalConsiderations"),
+    ("risk.ethics.harms", "Warnings/KnownBiasesOrEthicalConsiderations"),
+    ("risk.clinical_risk_level", "Warnings/ClinicalRiskLevel"),
+    ("system.outputs[].name", "AISystemFacts/OutcomesAndOutputs"),
+    ("system.outputs[].meaning", "AISystemFacts/OutcomesAndOutputs"),
+    ("system.outputs[].type", "AISystemFacts/OutputAndInputDataTypes"),
+    ("model.type", "AISystemFacts/ModelType"),
+    ("system.pretrained[].name", "AISystemFacts/FoundationModels"),
+    ("system.pretrained[].source", "AISystemFacts/FoundationModels"),
+    ("system.inputs[].source", "AISystemFacts/InputDataSource"),
+    ("system.inputs[].name", "AISystemFacts/OutputAndInputDataTypes"),
+    ("system.inputs[].type", "AISystemFacts/OutputAndInputDataTypes"),
+    ("datasets[].name", "AISystemFacts/DevelopmentDataCharacterization; KeyMetrics/*/TestingDataDescription"),
+    ("datasets[].role", "AISystemFacts/DevelopmentDataCharacterization"),
+    ("datasets[].composition.count", "AISystemFacts/DevelopmentDataCharacterization"),
+    ("datasets[].collection.timeframe", "AISystemFacts/DevelopmentDataCharacterization"),
+    ("datasets[].collection.sites", "AISystemFacts/DevelopmentDataCharacterization"),
+    ("datasets[].collection.consent", "Resources/PatientConsentOrDisclosure"),
+    ("evaluation.fairness", "AISystemFacts/BiasMitigationApproaches; KeyMetrics/FairnessEquity/Interpretation"),
+    ("lifecycle.post_market.plan", "AISystemFacts/OngoingMaintenance"),
+    ("lifecycle.updates", "AISystemFacts/OngoingMaintenance"),
+    ("risk.cybersecurity.controls", "AISystemFacts/Security"),
+    ("system.explainability", "AISystemFacts/Transparency"),
+    ("model.funding", "TransparencyInformation/FundingSource"),
+    ("model.third_parties", "TransparencyInformation/ThirdPartyInformation"),
+    ("model.stakeholders_consulted", "TransparencyInformation/StakeholdersConsulted"),
+    ("evaluation.metrics[].name", "KeyMetrics/*/Results/MetricResult/Label"),
+    ("evaluation.metrics[].rationale", "KeyMetrics/*/MetricGoal"),
+    ("evaluation.metrics[].unit", "KeyMetrics/*/MetricResult/ValueJson unit"),
+    ("evaluation.results[].metric", "MetricResult/Label"),
+    ("evaluation.results[].value", "MetricResult/ValueJson estimate"),
+    ("evaluation.results[].ci_low", "MetricResult/ValueJson lower (level 95)"),
+    ("evaluation.results[].ci_high", "MetricResult/ValueJson upper (level 95)"),
+    ("evaluation.results[].slice", "FairnessEquity (sliced results), Label"),
+    ("evaluation.results[].dataset", "SafetyReliability (external datasets), Label"),
+    ("evaluation.results[].operating_point", "MetricResult/Label"),
+    ("evaluation.study.design", "KeyMetrics/*/TestType"),
+    ("evaluation.study.statistical_plan", "KeyMetrics/*/ValidationProcessAndJustification"),
+    ("evaluation.external[].process", "KeyMetrics/SafetyReliability/ValidationProcessAndJustification"),
+    ("evaluation.study.acceptance_criteria", "KeyMetrics/UsefulnessUsabilityEfficacy/Interpretation"),
+    ("evaluation.human_ai", "KeyMetrics/UsefulnessUsabilityEfficacy/Interpretation"),
+    ("evaluation.robustness", "KeyMetrics/SafetyReliability/Interpretation"),
+    ("evaluation.repeatability", "KeyMetrics/SafetyReliability/Interpretation"),
+    ("evaluation.evidence", "Resources/EvaluationReferences, Resources/ClinicalTrial"),
+    ("model.papers", "Resources/PeerReviewedPublications"),
+    ("model.citation", "Bibliography (BibTeX)"),
+)
+
+
+def filename(source: Source) -> str:
+    return f"{source.model.id}.chai.xml"
+
+
+class _Card:
+    """Builds the XML in schema order; every required element gets text, with a loss when the source is silent."""
+
+    def __init__(self, collector: Collector) -> None:
+        from lxml import etree
+
+        self.etree = etree
+        self.collector = collector
+        self.root = etree.Element(f"{{{NAMESPACE}}}AppliedModelCard", nsmap={None: NAMESPACE})
+
+    def group(self, parent: Any, name: str) -> Any:
+        return self.etree.SubElement(parent, f"{{{NAMESPACE}}}{name}")
+
+    def text(self, parent: Any, name: str, value: str | None, source_fields: str, *, required: bool = True) -> None:
+        if not value:
+            if not required:
+                return
+            self.collector.missing(name, source_fields)
+            value = NOT_STATED
+        self.group(parent, name).text = value
+
+
+def write(source: Source, collector: Collector) -> str:
+    card = _Card(collector)
+    _basic_and_release(card, source)
+    _uses_and_warnings(card, source)
+    _trust(card, source)
+    _key_metrics(card, source, collector)
+    _resources(card, source)
+    bib = source.model.citation if source.model.citation and source.model.citation.lstrip().startswith("@") else ""
+    card.group(card.root, "Bibliography").text = bib
+    xml: bytes = card.etree.tostring(card.root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return xml.decode("utf-8")
+
+
+def _basic_and_release(card: _Card, s: Source) -> None:
+    m = s.model
+    basic = card.group(card.root, "BasicInfo")
+    card.text(basic, "ModelName", m.name, "model.name")
+    card.text(basic, "ModelDeveloper", ", ".join(d.name for d in m.developers), "model.developers")
+    contact = ", ".join(x for x in (m.contact.name, m.contact.email, m.contact.url, m.contact.address) if x)
+    card.text(basic, "DeveloperContact", contact, "model.contact")
+    release = card.group(card.root, "ReleaseInfo")
+    card.text(release, "ReleaseStage", m.status, "model.status")
+    card.text(release, "ReleaseDate", m.release_date.isoformat(), "model.release_date")
+    card.text(release, "ReleaseVersion", m.version, "model.version")
+    card.text(release, "GlobalAvailability", _join(s.system.deployment_forms), "system.deployment_forms")
+    if s.system.compatibility:
+        ehr = card.group(release, "EHRCompatibility")
+        for name in (x.strip() for x in s.system.compatibility.split(",")):
+            card.group(ehr, "EHR").text = name
+    if m.regulatory:
+        reg = m.regulatory
+        parts = [reg.status, reg.device_class, f"file number {reg.file_number}" if reg.file_number else None]
+        card.text(release, "RegulatoryApproval", "; ".join(p for p in parts if p), "model.regulatory", required=False)
+    summary = card.group(card.root, "ModelSummary")
+    card.text(summary, "Summary", m.summary, "model.summary")
+    keywords = card.group(summary, "Keywords")
+    for word in m.keywords:
+        card.group(keywords, "Keyword").text = word
+
+
+def _uses_and_warnings(card: _Card, s: Source) -> None:
+    use, risk = s.intended_use, s.risk
+    uses = card.group(card.root, "UsesAndDirections")
+    workflow = ""
+    if use.workflow:
+        workflow = f"\n\nWorkflow: {use.workflow.phase}; the output {use.workflow.decision_role} the decision."
+    card.text(uses, "IntendedUseAndWorkflow", use.purpose + workflow, "intended_use.purpose")
+    users = [u.role + (f" ({u.qualification})" if u.qualification else "") for u in use.users]
+    card.text(uses, "PrimaryIntendedUsers", _join(users), "intended_use.users")
+    card.text(uses, "HowToUse", use.instructions, "intended_use.instructions")
+    card.text(uses, "TargetedPatientPopulation", use.population or use.indications, "intended_use.population")
+    card.text(
+        uses,
+        "CautionedOutOfScopeSettings",
+        _bullets([*use.out_of_scope, *use.contraindications]),
+        "intended_use.out_of_scope",
+    )
+    warnings = card.group(card.root, "Warnings")
+    card.text(
+        warnings, "KnownRisksAndLimitations", _bullets([*risk.limitations, *risk.failure_modes]), "risk.limitations"
+    )
+    harms = risk.ethics.harms if risk.ethics else []
+    card.text(
+        warnings,
+        "KnownBiasesOrEthicalConsiderations",
+        _bullets([*risk.biases, *harms]),
+        "risk.biases, risk.ethics.harms",
+    )
+    card.text(warnings, "ClinicalRiskLevel", risk.clinical_risk_level, "risk.clinical_risk_level")
+
+
+def _trust(card: _Card, s: Source) -> None:
+    system, m = s.system, s.model
+    facts = card.group(card.group(card.root, "TrustIngredients"), "AISystemFacts")
+    outputs = _bullets(f"{o.name}: {' '.join(o.meaning.split())}" for o in system.outputs)
+    card.text(facts, "OutcomesAndOutputs", outputs, "system.outputs")
+    card.text(facts, "ModelType", m.type, "model.type")
+    foundation = _bullets(f"{p.name} ({p.source})" for p in system.pretrained)
+    card.text(facts, "FoundationModels", foundation, "system.pretrained", required=False)
+    card.text(facts, "InputDataSource", _bullets(i.source for i in system.inputs if i.source), "system.inputs[].source")
+    types = [f"Input: {i.name} ({i.type})" for i in system.inputs] + [
+        f"Output: {o.name} ({o.type})" for o in system.outputs
+    ]
+    card.text(facts, "OutputAndInputDataTypes", _bullets(types), "system.inputs, system.outputs")
+    card.text(facts, "DevelopmentDataCharacterization", _bullets(_dataset_line(d) for d in s.datasets), "datasets")
+    fairness = s.evaluation.fairness
+    mitigation = None
+    if fairness:
+        mitigation = fairness.approach + ("\n\n" + _bullets(fairness.mitigations) if fairness.mitigations else "")
+    card.text(facts, "BiasMitigationApproaches", mitigation, "evaluation.fairness")
+    card.text(facts, "OngoingMaintenance", _maintenance(s), "lifecycle.post_market, lifecycle.updates")
+    cyber = s.risk.cybersecurity
+    card.text(facts, "Security", _bullets(cyber.controls) if cyber else None, "risk.cybersecurity", required=False)
+    card.text(facts, "Transparency", system.explainability, "system.explainability", required=False)
+    info = card.group(facts.getparent(), "TransparencyInformation")
+    card.text(info, "FundingSource", m.funding, "model.funding")
+    card.text(info, "ThirdPartyInformation", _bullets(m.third_parties), "model.third_parties", required=False)
+    card.text(info, "StakeholdersConsulted", _bullets(m.stakeholders_consulted), "model.stakeholders_consulted")
+
+
+def _dataset_line(d: Any) -> str:
+    parts = [f"{d.name} ({d.role}): {d.composition.count} instances"]
+    if d.collection.timeframe:
+        parts.append(f"collected {d.collection.timeframe}")
+    if d.collection.sites:
+        parts.append(f"sites: {', '.join(d.collection.sites)}")
+    return "; ".join(parts)
+
+
+def _maintenance(s: Source) -> str | None:
+    lc = s.lifecycle
+    parts = []
+    if lc.post_market:
+        parts.append(lc.post_market.plan)
+    if lc.updates:
+        parts.append(f"Updates: {lc.updates.process} ({lc.updates.frequency}).")
+    return "\n\n".join(parts) or None
+
+
+def _key_metrics(card: _Card, s: Source, collector: Collector) -> None:
+    ev = s.evaluation
+    roles = {d.id: d.role for d in s.datasets}
+    external = [r for r in ev.results if not r.slice and roles.get(r.dataset or "") == "external"]
+    overall = [r for r in ev.results if not r.slice and r not in external]
+    sliced = [r for r in ev.results if r.slice]
+    study = ev.study
+    design = study.design if study else None
+    plan = study.statistical_plan if study else None
+    fairness = ev.fairness
+    reliability = "\n\n".join(x for x in (ev.robustness, ev.repeatability) if x) or None
+    usefulness = "\n\n".join(x for x in (study.acceptance_criteria if study else None, ev.human_ai) if x) or None
+    blocks = [
+        ("UsefulnessUsabilityEfficacy", overall, usefulness, plan),
+        ("FairnessEquity", sliced, (fairness.findings or fairness.approach) if fairness else None, plan),
+        ("SafetyReliability", external, reliability, _join(e.process for e in ev.external) or plan),
+    ]
+    metrics = card.group(card.root, "KeyMetrics")
+    for name, results, interpretation, validation in blocks:
+        block = card.group(metrics, name)
+        used = sorted({r.metric for r in results})
+        goals = [f"{m.name}: {m.rationale}" for m in ev.metrics if m.id in used]
+        card.text(block, "MetricGoal", _bullets(goals), f"evaluation.metrics ({name})")
+        _results(card, block, results, s, collector)
+        card.text(block, "Interpretation", interpretation, _INTERPRETATION_FIELDS[name])
+        card.text(block, "TestType", design, "evaluation.study.design")
+        names = {d.id: d.name for d in s.datasets}
+        tested = sorted({names[r.dataset] for r in results if r.dataset})
+        card.text(block, "TestingDataDescription", _join(tested), f"evaluation.results[].dataset ({name})")
+        card.text(block, "ValidationProcessAndJustification", validation, "evaluation.study.statistical_plan")
+
+
+_INTERPRETATION_FIELDS = {
+    "UsefulnessUsabilityEfficacy": "evaluation.study.acceptance_criteria, evaluation.human_ai",
+    "FairnessEquity": "evaluation.fairness",
+    "SafetyReliability": "evaluation.robustness, evaluation.repeatability",
+}
+
+
+def _results(card: _Card, block: Any, results: list[Result], s: Source, collector: Collector) -> None:
+    holder = card.group(block, "Results")
+    metrics = {m.id: m for m in s.evaluation.metrics}
+    index = {id(r): i for i, r in enumerate(s.evaluation.results)}
+    written = 0
+    for r in results:
+        i = index[id(r)]
+        value = collector.number(r.value, f"evaluation.results[{i}].value")
+        if value is None:
+            continue
+        low = collector.number(r.ci_low, f"evaluation.results[{i}].ci_low")
+        high = collector.number(r.ci_high, f"evaluation.results[{i}].ci_high")
+        payload: dict[str, Any] = {"kind": "single", "value": value}
+        if low is not None and high is not None:
+            payload = {"kind": "estimate_ci", "estimate": value, "lower": low, "upper": high, "level": 95}
+        if metrics[r.metric].unit:
+            payload["unit"] = metrics[r.metric].unit
+        where = [f"{k}={v}" for k, v in r.slice.items()] + ([f"at {r.operating_point}"] if r.operating_point else [])
+        label = metrics[r.metric].name + (f" ({', '.join(where)})" if where else "")
+        item = card.group(holder, "MetricResult")
+        card.group(item, "Label").text = label
+        card.group(item, "ValueJson").text = json.dumps(payload, separators=(",", ":"))
+        written += 1
+    if not written:
+        # The schema needs one result per block; say plainly that there is none.
+        card.collector.missing(f"a MetricResult in {block.tag.split('}')[1]}", "evaluation.results")
+        item = card.group(holder, "MetricResult")
+        card.group(item, "Label").text = "No result reported in the source"
+        card.group(item, "ValueJson").text = json.dumps({"kind": "single", "value": None}, separators=(",", ":"))
+
+
+def _resources(card: _Card, s: Source) -> None:
+    resources_el = card.group(card.root, "Resources")
+    evidence = s.evaluation.evidence
+    refs = [
+        f"{e.kind}: {e.id}" + (f" — {e.title}" if e.title else "") + (f" ({e.url})" if e.url else "")
+        for e in evidence
+        if e.kind != "trial"
+    ]
+    card.text(resources_el, "EvaluationReferences", _bullets(refs), "evaluation.evidence", required=False)
+    trials = [e.id for e in evidence if e.kind == "trial"]
+    card.text(resources_el, "ClinicalTrial", _join(trials), "evaluation.evidence[kind=trial]", required=False)
+    card.text(resources_el, "PeerReviewedPublications", _bullets(s.model.papers), "model.papers")
+    consent = sorted({f"{d.name}: {d.collection.consent}" for d in s.datasets if d.collection.consent})
+    card.text(resources_el, "PatientConsentOrDisclosure", _bullets(consent), "datasets[].collection.consent")
+
+
+def _join(items: Iterable[str]) -> str:
+    return ", ".join(items)
+
+
+def _bullets(items: Iterable[str]) -> str:
+    # CHAI text fields are Markdown.
+    return "\n".join(f"- {item}" for item in items)
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def validate(text: str) -> list[str]:
+    """Errors of the XML against the CHAI v0.2 schema (empty when valid); never touches the network."""
+    from lxml import etree
+
+    schema = _schema()
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    try:
+        document = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        return [str(exc)]
+    if schema.validate(document):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+
+
+def _schema() -> Any:
+    from lxml import etree
+
+    folder = resources.files(__package__).joinpath("schemas")
+
+    class _Local(etree.Resolver):
+        """Answers the XML-signature import with the bundled copy; anything else remote is refused."""
+
+        def resolve(self, url: str | None, pubid: str | None, context: Any) -> Any:
+            if url and url.endswith(DSIG_FILE):
+                return self.resolve_string(folder.joinpath(DSIG_FILE).read_bytes(), context)
+            if url and "://" in url and not url.startswith("file:"):
+                raise OSError(f"refusing to fetch {url}: schemas are validated offline")
+            return None
+
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    parser.resolvers.add(_Local())
+    xsd = etree.fromstring(folder.joinpath(SCHEMA_FILE).read_bytes(), parser)
+    return etree.XMLSchema(xsd)

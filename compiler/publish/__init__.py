@@ -1,0 +1,1 @@
+"""Publish stage: the only stage that writes — the site, the PDFs, exports and the manifest."""

@@ -1,0 +1,143 @@
+"""Publish stage (PDF): Mermaid diagrams to static SVG files (no JavaScript in a PDF), cached by source hash.
+
+mermaid.js runs inside mermaidx's embedded JS engine. Labels are SVG `<text>` (htmlLabels off),
+because WeasyPrint does not draw `<foreignObject>`; the font is DejaVu Sans, the font mermaidx
+measures with and the one the PDFs embed, so boxes fit their labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import Location, Problem, RenderError
+
+FONT_FAMILY = "DejaVu Sans"
+MERMAID_CONFIG: dict[str, object] = {
+    "htmlLabels": False,
+    "flowchart": {"htmlLabels": False, "useMaxWidth": False},
+    "sequence": {"useMaxWidth": False},
+    "fontFamily": FONT_FAMILY,
+    "themeVariables": {"fontFamily": FONT_FAMILY},
+    "securityLevel": "strict",
+}
+THEME = "neutral"
+_PREPARE_VERSION = 1
+"""Bump when _protect_comparisons changes, so cached diagrams are rendered again."""
+_VIEWBOX = re.compile(r'viewBox="\s*[-\d.]+\s+[-\d.]+\s+([\d.]+)\s+([\d.]+)\s*"')
+_COMPARISON = re.compile(r"(?<=\s)>=?(?=\s)")
+_ACC = re.compile(r"^\s*(accTitle|accDescr)\s*:\s*(.+?)\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A rendered diagram: its SVG, file name (by hash), and the texts for alt and caption."""
+
+    svg: bytes
+    file_name: str
+    alt: str
+    caption: str
+    width_px: float
+    height_px: float
+
+
+def default_cache_dir() -> Path:
+    """Where rendered diagrams are kept between builds (outside the build folder, which is replaced)."""
+    if os.environ.get("DOCS_COMPILE_CACHE"):
+        return Path(os.environ["DOCS_COMPILE_CACHE"]) / "mermaid"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "docs-compile" / "mermaid"
+
+
+def source_hash(source: str) -> str:
+    """Key of a diagram: its source, the renderer's version and its settings."""
+    import mermaidx
+
+    key = json.dumps([source.strip(), mermaidx.__version__, THEME, MERMAID_CONFIG, _PREPARE_VERSION], sort_keys=True)
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def render_diagram(source: str, cache_dir: Path, *, where: str) -> Diagram:
+    """SVG of one Mermaid diagram, from the cache when rendered before; RenderError naming `where` if invalid."""
+    digest = source_hash(source)
+    cached = cache_dir / f"{digest}.svg"
+    if cached.is_file():
+        svg = cached.read_bytes()
+    else:
+        svg = _render(source, where).encode()
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(svg)
+        tmp.replace(cached)  # atomic: parallel workers never read half a file
+    width, height = _size(svg)
+    title, description = _accessibility_texts(source)
+    alt = description or title or _describe(source, svg)
+    return Diagram(svg, f"{digest}.svg", alt, title or "", width, height)
+
+
+def _protect_comparisons(source: str) -> str:
+    """Flowchart labels with SVG text drop a bare '>' ('score >= 0.42' shows as 'score = 0.42'): spell it."""
+    if not re.match(r"\s*(flowchart|graph)\b", source):
+        return source
+    return _COMPARISON.sub(lambda m: "≥" if m.group(0) == ">=" else "#gt;", source)
+
+
+def _render(source: str, where: str) -> str:
+    import mermaidx
+
+    try:
+        svg: str = mermaidx.render(_protect_comparisons(source), theme=THEME, config=MERMAID_CONFIG).svg()
+    except Exception as exc:  # mermaidx wraps every parse error in RuntimeError; keep its message
+        first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+        message = str(exc).removeprefix("Mermaid rendering failed: ").strip()
+        raise RenderError(
+            [
+                Problem(
+                    Location(where),
+                    f"invalid Mermaid diagram ('{first[:60]}'): {message}",
+                    hint="check the diagram at https://mermaid.live or see the Mermaid syntax reference",
+                )
+            ]
+        ) from None
+    return _fix_size(svg)
+
+
+def _fix_size(svg: str) -> str:
+    """Give the root an intrinsic size from its viewBox, so an <img> scales it instead of stretching it."""
+    match = _VIEWBOX.search(svg)
+    if match is None:
+        return svg
+    width, height = match.group(1), match.group(2)
+    head, rest = svg.split(">", 1)
+    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
+    head = re.sub(r'\sstyle="[^"]*"', "", head)
+    return f'{head} width="{width}" height="{height}">{rest}'
+
+
+def _size(svg: bytes) -> tuple[float, float]:
+    match = _VIEWBOX.search(svg[:2000].decode("utf-8", "replace"))
+    return (float(match.group(1)), float(match.group(2))) if match else (600.0, 400.0)
+
+
+def _accessibility_texts(source: str) -> tuple[str, str]:
+    found = {key: value for key, value in _ACC.findall(source)}
+    return found.get("accTitle", ""), found.get("accDescr", "")
+
+
+def _describe(source: str, svg: bytes) -> str:
+    """Alt text when the diagram declares none: its kind and the labels it shows, in order."""
+    kind = source.strip().split(None, 1)[0] if source.strip() else "diagram"
+    kind = {"graph": "flowchart", "flowchart": "flowchart"}.get(kind, kind)
+    labels: list[str] = []
+    for block in re.findall(r"<text\b[^>]*>(.*?)</text>", svg.decode("utf-8", "replace"), re.DOTALL):
+        label = " ".join(re.sub(r"<[^>]+>", " ", block).split())
+        if label and label not in labels:
+            labels.append(label)
+    from html import unescape
+
+    shown = ", ".join(unescape(label) for label in labels[:40])
+    return f"{kind.capitalize()} diagram" + (f" showing: {shown}" if shown else "")

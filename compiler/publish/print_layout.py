@@ -1,0 +1,190 @@
+"""Publish stage (PDF): a rendered document body becomes the print HTML of its audience.
+
+The body goes through the same Markdown dialect as the site (`compiler.markup.to_html`), then gets
+what print needs and a screen does not: Mermaid as static SVG images, figures with captions, a
+cover or compact header with document control, and a table of contents. The result is wrapped in
+the audience's `print.html.j2` (falling back on the package's) with the audience's `print.css`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..document import Document
+from ..markup import to_html
+from ..profiles import PdfProfile, inches
+from .mermaid_svg import render_diagram
+
+PRINT_DIR = Path(__file__).parent / "print"
+FONTS_DIR = Path(__file__).parent.parent / "fonts"
+TEMPLATE = "print.html.j2"
+STYLESHEET = "print.css"
+BOOKMARK_DEPTH = 4
+TOC_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    anchor: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PrintBody:
+    """The body as print HTML, and the headings it holds (for the TOC and the bookmarks)."""
+
+    html: str
+    headings: tuple[Heading, ...]
+
+
+def prepare_body(document: Document, asset_dir: Path, cache_dir: Path) -> PrintBody:
+    """Body HTML for print: diagrams rendered to files under asset_dir, images turned into figures."""
+    import lxml.html
+
+    root = lxml.html.fragment_fromstring(to_html(document.markdown) or "<p></p>", create_parent="div")
+    _diagrams(root, document, asset_dir, cache_dir)
+    _figures(root)
+    headings = tuple(
+        Heading(int(h.tag[1]), h.get("id", ""), " ".join(h.text_content().split()))
+        for h in root.iter("h1", "h2", "h3", "h4")
+    )
+    html = "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+    return PrintBody((root.text or "") + html, headings)
+
+
+def _diagrams(root: Any, document: Document, asset_dir: Path, cache_dir: Path) -> None:
+    from lxml.html import Element
+
+    section, heading = "the beginning of the document", ""
+    count = 0
+    for element in list(root.iter()):
+        if element.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            heading = " ".join(element.text_content().split())
+            section = f"section '{heading}'"
+            continue
+        if element.tag != "pre" or "mermaid" not in (element.get("class") or "").split():
+            continue
+        count += 1
+        where = f"{document.model_id}: {document.audience.name} document, diagram {count} in {section}"
+        diagram = render_diagram(element.text_content(), cache_dir, where=where)
+        target = asset_dir / "diagrams" / diagram.file_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_file() or target.read_bytes() != diagram.svg:
+            target.write_bytes(diagram.svg)
+        figure = Element("figure", {"class": "diagram"})
+        image = Element(
+            "img",
+            {"src": f"diagrams/{diagram.file_name}", "alt": diagram.alt, "style": _image_size(diagram.width_px)},
+        )
+        figure.append(image)
+        caption = Element("figcaption")
+        caption.text = diagram.caption or (f"Diagram: {heading}" if heading else "Diagram")
+        figure.append(caption)
+        element.getparent().replace(element, figure)
+
+
+def _image_size(width_px: float) -> str:
+    # Mermaid lays out at 16 px text; 0.75 keeps labels at about body size, never wider than the page.
+    return f"width: {width_px * 0.75:.1f}px; max-width: 100%"
+
+
+def _figures(root: Any) -> None:
+    """A paragraph that holds only an image becomes a figure; its title (or alt text) is the caption."""
+    from lxml.html import Element
+
+    for paragraph in list(root.iter("p")):
+        children = list(paragraph)
+        if len(children) != 1 or children[0].tag != "img":
+            continue
+        if (paragraph.text or "").strip() or (children[0].tail or "").strip():
+            continue
+        image = children[0]
+        image.tail = None
+        caption_text = image.get("title") or image.get("alt") or ""
+        if not image.get("alt"):
+            image.set("alt", caption_text or f"Image {Path(image.get('src', '')).name}")
+        figure = Element("figure")
+        figure.append(image)
+        if caption_text:
+            caption = Element("figcaption")
+            caption.text = caption_text
+            figure.append(caption)
+        paragraph.getparent().replace(paragraph, figure)
+    for image in root.iter("img"):
+        if image.get("alt") is None:
+            image.set("alt", f"Image {Path(image.get('src', '')).name}")
+
+
+def page_css(profile: PdfProfile) -> str:
+    """The profile's part of the style sheet: paper, margins, body size, fonts shipped in the package.
+
+    The family is called "DejaVu Sans" because diagram SVGs ask for that name: they then use the same
+    shipped file (one embedded font, not two) instead of whatever the machine has installed.
+    """
+    m = profile.margins
+    size = "letter" if profile.page_size == "letter" else "A4"
+    faces = "\n".join(
+        f'@font-face {{ font-family: "DejaVu Sans"; src: url("{(FONTS_DIR / file).as_uri()}"); '
+        f"font-weight: {weight}; font-style: {style}; }}"
+        for file, weight, style in (
+            ("DejaVuSans.ttf", "normal", "normal"),
+            ("DejaVuSans-Bold.ttf", "bold", "normal"),
+            ("DejaVuSans-Oblique.ttf", "normal", "italic"),
+            ("DejaVuSans-BoldOblique.ttf", "bold", "italic"),
+        )
+    )
+    mono = (
+        f'@font-face {{ font-family: "DejaVu Sans Mono"; src: url("{(FONTS_DIR / "DejaVuSansMono.ttf").as_uri()}"); }}'
+    )
+    return (
+        f"{faces}\n{mono}\n"
+        f"@page {{ size: {size}; margin: {m.top} {m.right} {m.bottom} {m.left}; }}\n"
+        f":root {{ --body-size: {profile.body_font_size}; --left-margin-in: {inches(m.left):.3f}; }}\n"
+        f"body {{ font-size: {profile.body_font_size}; }}\n"
+    )
+
+
+def _template_env(document: Document) -> Any:
+    import jinja2
+
+    folders = [*document.audience.search_path, PRINT_DIR]
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _stylesheets(document: Document) -> str:
+    """The package's base sheet, then each audience's print.css from the most general to the own one."""
+    sheets = [(PRINT_DIR / "base.css").read_text(encoding="utf-8")]
+    for folder in reversed(document.audience.search_path):
+        if (folder / STYLESHEET).is_file():
+            sheets.append((folder / STYLESHEET).read_text(encoding="utf-8"))
+    return "\n".join(sheets)
+
+
+def build_html(document: Document, profile: PdfProfile, body: PrintBody, *, toc: bool, dates: str) -> str:
+    """The whole print HTML of one document."""
+    from markupsafe import Markup
+
+    env = _template_env(document)
+    settings = document.audience.config.pdf
+    css = page_css(profile) + _stylesheets(document)
+    return str(
+        env.get_template(TEMPLATE).render(
+            meta=document.meta,
+            audience=document.audience.config,
+            profile=profile,
+            body=Markup(body.html),
+            toc=[h for h in body.headings if h.level <= TOC_DEPTH and h.anchor] if toc else [],
+            compact=settings.compact_header,
+            css=Markup(css),
+            date=dates,
+            release_date=document.meta.release_date.isoformat(),
+        )
+    )

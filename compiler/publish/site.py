@@ -1,0 +1,235 @@
+"""Publish stage: the static site — generated Markdown pages built with MkDocs (Material) via its Python API.
+
+Pages are written to a temporary docs folder: the catalog, one page per model, one page per
+(model, audience) document, one page per datasheet and a "how to read" page per audience. Every
+page's HTML passes `markup.sanitize_html` in a MkDocs plugin, so no page can carry script.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from ..audience import Audience
+from ..document import Document
+from ..errors import ConfigError, Location, Problem
+from ..load import display_path
+from ..markup import MARKDOWN_EXTENSIONS, extension_configs, sanitize_html
+from ..render import COMMON_FOLDER, RenderInput, render_datasheet, render_page
+
+MERMAID_JS = "assets/javascripts/mermaid.min.js"
+SITE_CSS = "assets/stylesheets/docs-compile.css"
+DATASHEET_TEMPLATE = "datasheet-page.md.j2"
+
+_CSS = """\
+.md-typeset figure.plot img { max-width: 100%; background: #fff; }
+.md-typeset figure.plot figcaption { font-style: italic; }
+.md-typeset .blocked-image { color: var(--md-default-fg-color--light); }
+.md-typeset pre.mermaid { background: transparent; }
+"""
+
+
+@dataclass
+class SiteInput:
+    """Everything the site shows: the documents, the models they describe, and the PDFs built."""
+
+    documents: list[Document]
+    models: list[RenderInput]
+    audiences: list[Audience]
+    pdfs: dict[str, Path] = field(default_factory=dict)
+    """Built PDF files keyed by document slug (`<model-id>/<audience>`)."""
+
+
+def link(path: str) -> Markup:
+    """A relative link target, percent-encoded, that Markdown and the escaping leave as it is."""
+    return Markup(quote(path, safe="/#.-"))
+
+
+def write_site(site: SiteInput, site_dir: Path, config_file: Path) -> list[str]:
+    """Build the site into site_dir; returns MkDocs' warnings (sorted)."""
+    if not config_file.is_file():
+        raise ConfigError.at(
+            display_path(config_file),
+            "mkdocs.yml not found",
+            hint="copy the repository's mkdocs.yml next to audiences/",
+        )
+    with tempfile.TemporaryDirectory(prefix="docs-compile-pages-") as tmp:
+        docs = Path(tmp)
+        nav = _write_pages(site, docs)
+        return _mkdocs_build(config_file, docs, site_dir, nav)
+
+
+def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
+    """Write every page and file of the site into docs; returns the navigation."""
+    _write(docs / MERMAID_JS, _mermaid_js())
+    _write(docs / SITE_CSS, _CSS.encode())
+    by_model: dict[str, list[Document]] = {}
+    for doc in site.documents:
+        by_model.setdefault(doc.model_id, []).append(doc)
+    nav: list[Any] = [{"Catalog": "index.md"}]
+    catalog_entries = []
+    for model in site.models:
+        model_id = model.source.model.id
+        documents = by_model.get(model_id, [])
+        if not documents:
+            continue
+        model_nav: list[Any] = [f"{model_id}/index.md"]
+        doc_rows = []
+        for doc in documents:
+            page = f"{model_id}/{doc.audience.name}/index.md"
+            pdf = site.pdfs.get(doc.slug)
+            pdf_rel = f"pdf/{model_id}/{doc.audience.name}.pdf" if pdf else ""
+            if pdf:
+                # Served by the site itself, so a static file server is all a reader needs.
+                _write(docs / pdf_rel, pdf.read_bytes())
+            _write(docs / page, _with_pdf_link(doc.markdown, "../../" + pdf_rel if pdf else "").encode())
+            for rel, body in doc.assets.items():
+                _write(docs / model_id / doc.audience.name / rel, body)
+            model_nav.append({doc.audience.config.title: page})
+            doc_rows.append(
+                {
+                    "title": doc.audience.config.title,
+                    "short": doc.audience.name.replace("-", " ").capitalize(),
+                    "description": doc.audience.config.description,
+                    "page": link(page),
+                    "pdf": link(pdf_rel) if pdf else "",
+                    "page_local": link(f"{doc.audience.name}/index.md"),
+                    "pdf_local": link("../" + pdf_rel) if pdf else "",
+                    "pdf_name": f"{doc.audience.name}.pdf",
+                }
+            )
+        sheets = _write_datasheets(model, documents, docs)
+        if sheets:
+            model_nav.append({"Datasheets": [{s["name"]: s["path"]} for s in sheets]})
+        common = site.audiences[0]
+        model_page = render_page(
+            common,
+            "site/model.md.j2",
+            {
+                "model": _view(model),
+                "documents": doc_rows,
+                "datasheets": [
+                    {"name": s["name"], "page": link(s["path"].removeprefix(f"{model_id}/"))} for s in sheets
+                ],
+            },
+        )
+        _write(docs / model_id / "index.md", model_page.encode())
+        nav.append({model.source.model.name: model_nav})
+        catalog_entries.append({"model": _view(model), "page": link(f"{model_id}/index.md"), "documents": doc_rows})
+    nav.append({"How to read": _write_how_to_read(site.audiences, docs)})
+    readers = [
+        {"title": a.config.title, "description": a.config.description, "how_to_read": link(f"how-to-read/{a.name}.md")}
+        for a in site.audiences
+    ]
+    catalog = render_page(site.audiences[0], "site/catalog.md.j2", {"models": catalog_entries, "audiences": readers})
+    _write(docs / "index.md", catalog.encode())
+    return nav
+
+
+def _write_datasheets(model: RenderInput, documents: list[Document], docs: Path) -> list[dict[str, str]]:
+    """Datasheet pages, for the first audience of this model that has a datasheet page template."""
+    audience = next((d.audience for d in documents if _has_own_template(d.audience, DATASHEET_TEMPLATE)), None)
+    if audience is None:
+        return []
+    sheets = []
+    for i, dataset in enumerate(model.source.datasets):
+        path = f"{model.source.model.id}/datasheets/{dataset.id}.md"
+        _write(docs / path, render_datasheet(model, audience, i).encode())
+        sheets.append({"name": dataset.name, "path": path})
+    return sheets
+
+
+def _write_how_to_read(audiences: list[Audience], docs: Path) -> list[Any]:
+    entries: list[Any] = ["how-to-read/index.md"]
+    for audience in audiences:
+        page = f"how-to-read/{audience.name}.md"
+        _write(docs / page, render_page(audience, "how-to-read.md.j2", {"audience": audience.config}).encode())
+        entries.append({audience.config.title: page})
+    readers = [
+        {"title": a.config.title, "description": a.config.description, "page": link(f"{a.name}.md")} for a in audiences
+    ]
+    index = render_page(audiences[0], "site/how-to-read-index.md.j2", {"audiences": readers})
+    _write(docs / "how-to-read/index.md", index.encode())
+    return entries
+
+
+def _has_own_template(audience: Audience, name: str) -> bool:
+    return any((folder / name).is_file() for folder in audience.search_path)
+
+
+def _view(model: RenderInput) -> Any:
+    from ..view import wrap
+
+    return wrap(model.source.model, "model", None)
+
+
+def _with_pdf_link(markdown: str, pdf: str) -> str:
+    """The document body with a download button under its title (the PDF itself does not link to itself)."""
+    if not pdf:
+        return markdown
+    title, _, rest = markdown.partition("\n")
+    return f"{title}\n\n[Download PDF]({quote(pdf, safe='/#.-')}){{ .md-button }}\n{rest}"
+
+
+def _mermaid_js() -> bytes:
+    import mermaidx
+
+    bundle = Path(mermaidx.__file__).parent / "assets" / "mermaid.js"
+    if not bundle.is_file():
+        raise ConfigError([Problem(Location(str(bundle)), "mermaid.js not found in the mermaidx package")])
+    return bundle.read_bytes()
+
+
+def _write(path: Path, body: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _mkdocs_build(config_file: Path, docs: Path, site_dir: Path, nav: list[Any]) -> list[str]:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.plugins import BasePlugin
+
+    class Sanitize(BasePlugin):  # type: ignore[type-arg]
+        """Every page's HTML passes the allow-list sanitiser: the guarantee holds for generated pages too."""
+
+        def on_page_content(self, html: str, **kwargs: Any) -> str:
+            return sanitize_html(html)
+
+    configs = extension_configs()
+    extensions = [{name: configs[name]} if name in configs else name for name in MARKDOWN_EXTENSIONS]
+    logger = logging.getLogger("mkdocs")
+    handler = _Collect()
+    saved = (logger.handlers[:], logger.propagate, logger.level)
+    logger.handlers, logger.propagate = [handler], False
+    try:
+        config = load_config(
+            str(config_file),
+            docs_dir=str(docs),
+            site_dir=str(site_dir),
+            nav=nav,
+            markdown_extensions=extensions,
+        )
+        config.plugins["docs-compile-sanitize"] = Sanitize()
+        build(config)
+    finally:
+        logger.handlers, logger.propagate, logger.level = saved
+    return sorted(set(handler.messages))
+
+
+__all__ = ["COMMON_FOLDER", "SiteInput", "write_site"]
