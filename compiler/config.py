@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from .errors import ConfigError, Problem
 from .load import display_path, load_yaml
@@ -86,6 +86,14 @@ class ProjectConfig(Node):
     """Which changes since the last release need a new sign-off."""
     released: str | None = None
     """Last released version: a git revision (tag, branch, commit) or a folder holding released model folders."""
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        # YAML 1.1 reads a bare `off` as false; it means the rule is switched off.
+        if isinstance(value, dict):
+            return {k: "off" if v is False else v for k, v in value.items()}
+        return value
 
     def severity(self, rule: RuleName) -> Severity:
         return self.rules.get(rule, RULES[rule][0])

@@ -132,7 +132,7 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], audienc
         raise RenderError([Problem(where, f"audience '{audience.name}': template '{exc.name}' not found", "", hint)])
     except jinja2.TemplateSyntaxError as exc:
         file = display_path(Path(exc.filename)) if exc.filename else name
-        raise RenderError([Problem(Location(file, exc.lineno), f"audience '{audience.name}': {exc.message}")])
+        raise RenderError([Problem(Location(file, exc.lineno, 1), f"audience '{audience.name}': {exc.message}")])
     except (FieldError, jinja2.UndefinedError, RenderError, ValueError, TypeError, KeyError) as exc:
         if isinstance(exc, RenderError):
             raise
@@ -151,7 +151,7 @@ def _placed(exc: Exception, audience: Audience, env: jinja2.Environment, name: s
     field_path = exc.path if isinstance(exc, FieldError) else ""
     message = str(exc) if not isinstance(exc, KeyError) else f"no such key {exc}"
     hint = "fill in the field in the source, or guard the template with `{% if … %}`" if field_path else ""
-    return RenderError([Problem(Location(file, line), f"audience '{audience.name}': {message}", field_path, hint)])
+    return RenderError([Problem(Location(file, line, 1 if line else 0), f"audience '{audience.name}': {message}", field_path, hint)])
 
 
 def _tidy(text: str) -> str:
@@ -223,7 +223,8 @@ class _Helpers:
         if dataset:
             found = [r for r in found if r.dataset == dataset]
         if op:
-            found = [r for r in found if r.operating_point == op]
+            # A result without an operating point is threshold-free (e.g. AUROC) or the only one there is.
+            found = [r for r in found if r.operating_point == op] or [r for r in found if r.operating_point is None]
         else:
             default = self.default_point()
             found.sort(key=lambda r: 0 if r.operating_point in (default, None) else 1)

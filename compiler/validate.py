@@ -331,6 +331,7 @@ def _references(loaded: LoadedModel, s: Source) -> Iterable[Problem]:
             yield from ref((*base, "metric"), "metric", c.metric)
             yield from ref((*base, "factor"), "factor", c.factor)
             yield from ref((*base, "operating_point"), "operating point", c.operating_point)
+            yield from ref((*base, "dataset"), "dataset", c.dataset)
             if c.statistic == "max_gap" and c.factor is None:
                 yield problem(base, "a max_gap criterion needs `factor:`", "name the factor whose levels are compared")
     if s.plain and s.plain.per_1000:

@@ -79,7 +79,6 @@ class Reader(ABC):
     """Resolves the references of one scheme for one model."""
 
     scheme: ClassVar[str]
-    version: ClassVar[str] = "1"
 
     def __init__(self, context: ModelContext) -> None:
         self.context = context
@@ -94,7 +93,9 @@ class Reader(ABC):
 
     def reader_version(self) -> str:
         """Version string recorded in the lock (the reader's and its library's)."""
-        return self.version
+        from .. import __version__
+
+        return f"docs-compile {__version__}"
 
     def close(self) -> None:  # noqa: B027 - optional hook, most readers hold nothing to release
         """Release clients and temporary files."""

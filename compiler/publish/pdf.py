@@ -223,6 +223,10 @@ def render_pdf(task: PdfTask) -> dict[str, Any]:
     tmp.replace(task.out_path)
     pages = len(rendered.pages)
     warnings = [f"{doc.model_id}/{doc.audience.name}: not read by the PDF renderer: {url}" for url in fetcher.refused]
+    if profile.attachments == "sources" and not task.attachments:
+        warnings.append(
+            f"{doc.model_id}/{doc.audience.name}: profile {profile.name} embeds the source files, but none were given"
+        )
     limit = doc.audience.config.pdf.max_pages
     if limit is not None and pages > limit:
         warnings.append(f"{doc.model_id}/{doc.audience.name}: the PDF has {pages} pages; the audience allows {limit}")

@@ -133,8 +133,8 @@ class Dataset(Node):
     """Identifier used by results and cross-references."""
     name: Text
     """Display name."""
-    role: str = Field(pattern=r"^(train|tune|test|external|monitoring)$")
-    """Role in development: train, tune, test, external or monitoring."""
+    role: str = Field(pattern=r"^(train|tune|test|external|monitoring|corpus)$")
+    """Role: train, tune, test, external, monitoring, or corpus (knowledge base a retriever searches)."""
     version: Text | None = None
     """Dataset version or snapshot id."""
     motivation: Motivation

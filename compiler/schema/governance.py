@@ -209,6 +209,8 @@ class Criterion(Node):
     """For max_gap: the factor whose levels are compared."""
     operating_point: Identifier | None = None
     """Operating point of the result."""
+    dataset: Identifier | None = None
+    """Dataset of the result, when results are reported on several datasets."""
 
 
 class Acceptance(Node):

@@ -99,7 +99,7 @@ def log_to_mlflow(folder: Path, result: dict[str, Any]) -> dict[str, str]:
             writer.writerows(result["rows"])
         client.log_artifact(run_id, str(preds))
         summary = Path(tmp) / "eval.json"
-        summary.write_text(json.dumps({"cv": {"folds": result["cv"], "auroc": result["metrics"]["cv/auroc"]}}, indent=2))
+        summary.write_text(json.dumps({"cv": {"folds": result["cv"], "n_folds": len(result["cv"]), "auroc": result["metrics"]["cv/auroc"]}}, indent=2))
         client.log_artifact(run_id, str(summary))
         model_dir = Path(tmp) / "model"
         model_dir.mkdir()
@@ -155,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"logged run {values['RUN_ID']} and registered {REGISTERED} version {values['VERSION']} (@champion)")
     code = docs_compile("resolve", "--content", str(content), "--model", MODEL_ID, cwd=workdir)
     if code == 0 and args.build:
-        code = docs_compile("build", "--content", str(content), "--model", MODEL_ID, "--out", str(workdir / "build"), cwd=workdir)
+        repo = Path(__file__).resolve().parents[2]
+        out = str(workdir / "build")
+        options = ["--content", str(content), "--audiences", str(repo / "audiences"), "--out", out]
+        code = docs_compile("build", *options, "--model", MODEL_ID, cwd=repo)
     print(f"model folder: {folder}")
     return code
 
