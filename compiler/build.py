@@ -25,16 +25,17 @@ from .load import load_project
 from .publish.output import sha256_file, source_files, staged_output, write_manifest
 from .publish.site import SiteInput, write_site
 from .render import RenderInput, render_document, source_sha256
+from .schema import Source
 from .validate import Catalog, ValidModel, validate_project
 
 try:
     from .resolve import provenance, resolved_source
 except ImportError:  # the resolve stage is optional: sources then carry their numbers themselves
 
-    def resolved_source(valid_model: ValidModel) -> Any:
-        return valid_model.source
+    def resolved_source(model: ValidModel) -> Source:
+        return model.source
 
-    def provenance(valid_model: ValidModel) -> dict[str, Any]:
+    def provenance(model: ValidModel) -> dict[str, Any]:
         return {}
 
 

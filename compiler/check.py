@@ -308,6 +308,8 @@ def _matching(source: Source, c: Criterion) -> list[Any]:
     default_ops = {op.id for out in source.system.outputs for op in out.operating_points if op.default}
 
     def op_ok(r: Any) -> bool:
+        if c.dataset and r.dataset != c.dataset:
+            return False
         return (
             r.operating_point == c.operating_point if c.operating_point else r.operating_point in {None, *default_ops}
         )

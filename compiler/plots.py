@@ -35,7 +35,7 @@ def subgroup_plot(
 
     rows = [r for r in rows if isinstance(r.value, float)]
     labels = [str(next(iter(r.slice.values()))) for r in rows]
-    with matplotlib.rc_context(_style()):
+    with matplotlib.rc_context(_style()):  # type: ignore[arg-type]
         fig = Figure(figsize=(6.4, 0.45 * len(rows) + 1.3))
         ax = fig.add_subplot()
         ys = list(range(len(rows)))[::-1]

@@ -56,6 +56,7 @@ def fk_grade(text: str) -> float:
     """Flesch–Kincaid grade level of a text (0.0 for text without words)."""
     import textstat
 
+    text = _MARKDOWN.sub(lambda m: m.group(1) or " ", text)
     words = _WORD.findall(text)
     if not words:
         return 0.0

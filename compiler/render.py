@@ -22,7 +22,7 @@ from .audience import Audience
 from .document import CoverageRow, Document, DocumentMeta, SignoffRow
 from .errors import Location, Problem, RenderError
 from .load import LoadedModel, display_path
-from .schema import Metric, Result, Source
+from .schema import Result, Source
 from .signoff import signoff_rows
 from .view import FieldError, Tracker, unwrap, wrap
 
@@ -129,10 +129,12 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], audienc
     except jinja2.TemplateNotFound as exc:
         where = Location(display_path(audience.folder / "audience.yaml"))
         hint = "add the template to the audience folder or remove it from `sections`" if section else ""
-        raise RenderError([Problem(where, f"audience '{audience.name}': template '{exc.name}' not found", "", hint)])
+        problem = Problem(where, f"audience '{audience.name}': template '{exc.name}' not found", "", hint)
+        raise RenderError([problem]) from None
     except jinja2.TemplateSyntaxError as exc:
         file = display_path(Path(exc.filename)) if exc.filename else name
-        raise RenderError([Problem(Location(file, exc.lineno, 1), f"audience '{audience.name}': {exc.message}")])
+        problem = Problem(Location(file, exc.lineno, 1), f"audience '{audience.name}': {exc.message}")
+        raise RenderError([problem]) from None
     except (FieldError, jinja2.UndefinedError, RenderError, ValueError, TypeError, KeyError) as exc:
         if isinstance(exc, RenderError):
             raise
@@ -151,7 +153,9 @@ def _placed(exc: Exception, audience: Audience, env: jinja2.Environment, name: s
     field_path = exc.path if isinstance(exc, FieldError) else ""
     message = str(exc) if not isinstance(exc, KeyError) else f"no such key {exc}"
     hint = "fill in the field in the source, or guard the template with `{% if … %}`" if field_path else ""
-    return RenderError([Problem(Location(file, line, 1 if line else 0), f"audience '{audience.name}': {message}", field_path, hint)])
+    return RenderError(
+        [Problem(Location(file, line, 1 if line else 0), f"audience '{audience.name}': {message}", field_path, hint)]
+    )
 
 
 def _tidy(text: str) -> str:

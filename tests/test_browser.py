@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import EXAMPLES, minimal_source, write_tree
 
 pytestmark = pytest.mark.browser

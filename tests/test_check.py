@@ -92,7 +92,10 @@ def test_tbd_counts_as_missing(project: Path, cli: Cli) -> None:
     assert 'model.funding: required by the technical audience (Technical model card) but is a placeholder ("TBD")' in (
         result.output
     )
-    assert 'intended_use.purpose: required by the technical audience (Technical model card) but is a placeholder ("[More Information Needed]")' in result.output
+    assert (
+        'intended_use.purpose: required by the technical audience (Technical model card) but is a placeholder ("[More Information Needed]")'
+        in result.output
+    )
     # The placeholder's own line is named.
     assert re.search(r"content/demo/model\.yaml:\d+:\d+: model\.funding", result.output)
 
@@ -118,21 +121,36 @@ def test_a_missing_framework_item_is_named(project: Path, cli: Cli) -> None:
 
 def test_acceptance_thresholds(project: Path, cli: Cli) -> None:
     source = funded(complete_source())
+    source["datasets"].append({**source["datasets"][0], "id": "tune", "role": "tune"})
     source["acceptance"] = {
         "criteria": [
             {"id": "acc-ci", "metric": "accuracy", "statistic": "ci_low", "op": ">=", "threshold": 0.45},
             {"id": "acc", "metric": "accuracy", "statistic": "value", "op": ">=", "threshold": 0.45},
-            {"id": "sex-gap", "metric": "accuracy", "statistic": "max_gap", "op": "<=", "threshold": 0.03, "factor": "sex"},
+            {"id": "acc-tune", "metric": "accuracy", "threshold": 0.45, "dataset": "tune"},
+            {
+                "id": "sex-gap",
+                "metric": "accuracy",
+                "statistic": "max_gap",
+                "op": "<=",
+                "threshold": 0.03,
+                "factor": "sex",
+            },
         ]
     }
     make_project(project, source)
     result = cli("check", "--json")
     assert result.exit_code == 1
     model = json.loads(result.output)["models"][0]
-    assert [(c["id"], c["status"]) for c in model["acceptance"]] == [("acc-ci", "fail"), ("acc", "pass"), ("sex-gap", "fail")]
+    assert [(c["id"], c["status"]) for c in model["acceptance"]] == [
+        ("acc-ci", "fail"),
+        ("acc", "pass"),
+        ("acc-tune", "cannot-check"),
+        ("sex-gap", "fail"),
+    ]
     messages = sorted(f["message"] for f in model["findings"] if f["rule"] == "acceptance")
     assert messages == [
         "criterion 'acc-ci' (accuracy ci_low >= 0.45): fails on dataset train overall: ci_low is 0.4",
+        "criterion 'acc-tune' (accuracy value >= 0.45): cannot check: no result for accuracy overall",
         "criterion 'sex-gap' (accuracy max_gap of sex <= 0.03): fails on gap 0.04 between sex=female (0.52) and sex=male (0.48)",
     ]
 
@@ -158,7 +176,12 @@ def test_an_unresolved_fact_reference_cannot_be_checked(project: Path, cli: Cli)
 def test_subgroup_cells_without_results_are_listed(project: Path, cli: Cli) -> None:
     source = funded(complete_source())
     source["factors"]["relevant"].append(
-        {"id": "age_band", "name": "Age band", "levels": ["18-64", "65+", "under-18"], "justification": {"under-18": "Not in the intended population."}}
+        {
+            "id": "age_band",
+            "name": "Age band",
+            "levels": ["18-64", "65+", "under-18"],
+            "justification": {"under-18": "Not in the intended population."},
+        }
     )
     source["factors"]["evaluation"].append("age_band")
     source["evaluation"]["results"].append({"metric": "accuracy", "value": 0.5, "slice": {"age_band": "18-64"}})
@@ -202,7 +225,9 @@ def test_readability_warns_and_severity_is_configurable(project: Path, cli: Cli)
 
 
 def test_a_bad_configuration_is_an_input_error(project: Path, cli: Cli) -> None:
-    make_project(project, funded(complete_source()), **{"docs-compile.yaml": "rules:\n  acceptance: fatal\nrelesed: v1\n"})
+    make_project(
+        project, funded(complete_source()), **{"docs-compile.yaml": "rules:\n  acceptance: fatal\nrelesed: v1\n"}
+    )
     result = cli("check")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
@@ -242,7 +267,10 @@ def test_sarif_report(project: Path, cli: Cli) -> None:
     assert res["ruleId"] == "completeness" and res["level"] == "error"
     assert rules[res["ruleIndex"]] == "completeness"
     location = res["locations"][0]["physicalLocation"]
-    assert location == {"artifactLocation": {"uri": "content/demo/model.yaml"}, "region": {"startLine": 2, "startColumn": 3}}
+    assert location == {
+        "artifactLocation": {"uri": "content/demo/model.yaml"},
+        "region": {"startLine": 2, "startColumn": 3},
+    }
     # Deterministic: a second run writes the same bytes.
     first = (project / "out/check.sarif").read_bytes()
     cli("check", "--sarif", "out/check.sarif", "--quiet")
@@ -252,8 +280,6 @@ def test_sarif_report(project: Path, cli: Cli) -> None:
 @pytest.mark.skipif("chest-xray-triage" not in EXAMPLES, reason="example not present")
 def test_the_complete_example_passes_once_signed(copy_examples: Callable[..., Path], cli: Cli) -> None:
     project = copy_examples("chest-xray-triage")
-    reg = project / "audiences/regulatory/audience.yaml"
-    reg.write_text(reg.read_text().replace("fda-ai-dsf]", "fda-ai-dsf-2025]"))
     audiences = {
         a: yaml.safe_load((project / "audiences" / a / "audience.yaml").read_text(encoding="utf-8"))
         for a in ("technical", "regulatory", "clinician", "leadership")
@@ -262,7 +288,18 @@ def test_the_complete_example_passes_once_signed(copy_examples: Callable[..., Pa
     for audience in audiences.values():
         for need in audience.get("signoffs", []):
             for section in need["sections"]:
-                signed = cli("sign", "chest-xray-triage", "--section", section, "--reviewer", "A. Reviewer", "--role", need["role"], "--date", "2025-04-01")
+                signed = cli(
+                    "sign",
+                    "chest-xray-triage",
+                    "--section",
+                    section,
+                    "--reviewer",
+                    "A. Reviewer",
+                    "--role",
+                    need["role"],
+                    "--date",
+                    "2025-04-01",
+                )
                 assert signed.exit_code == 0, signed.output
     result = cli("check", "chest-xray-triage")
     assert result.exit_code == 0, result.output + result.stderr
@@ -274,4 +311,7 @@ def test_the_complete_example_passes_once_signed(copy_examples: Callable[..., Pa
     model_yaml.write_text(without, encoding="utf-8")
     result = cli("check", "chest-xray-triage")
     assert result.exit_code == 1
-    assert "fda-ai-dsf-2025 X.4 (Section X): not documented: Standalone performance versus the human-AI team." in result.output
+    assert (
+        "fda-ai-dsf-2025 X.4 (Section X): not documented: Standalone performance versus the human-AI team."
+        in result.output
+    )

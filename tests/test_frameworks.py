@@ -77,7 +77,10 @@ def test_mitchell_has_nine_sections_and_annex_iv_nine_items() -> None:
 def test_an_unknown_path_is_named_with_a_suggestion() -> None:
     with pytest.raises(PathSyntaxError) as err:
         check_path("intended_use.out_of_scop")
-    assert str(err.value) == "'intended_use.out_of_scop': IntendedUse has no field 'out_of_scop' (did you mean 'out_of_scope'?)"
+    assert (
+        str(err.value)
+        == "'intended_use.out_of_scop': IntendedUse has no field 'out_of_scop' (did you mean 'out_of_scope'?)"
+    )
     with pytest.raises(PathSyntaxError, match="'model' is not a list"):
         check_path("model[].name")
     with pytest.raises(PathSyntaxError, match="Dataset has no field 'rol'"):

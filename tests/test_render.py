@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import AUDIENCES, CONTENT, EXAMPLES, minimal_source, write_tree
 
 from compiler.audience import load_audiences
 from compiler.build import render_all, resolve
@@ -24,7 +25,6 @@ from compiler.markup import to_html
 from compiler.render import RenderInput, render_document, requirement_rows
 from compiler.schema import Metric, Result
 from compiler.validate import validate_project
-from conftest import AUDIENCES, CONTENT, EXAMPLES, minimal_source, write_tree
 
 GOLDEN = Path(__file__).parent / "golden"
 INJECTIONS = {
@@ -188,7 +188,7 @@ def test_a_copied_audience_folder_is_a_new_audience(project: Path) -> None:
 def test_golden(model_id: str, project: Path) -> None:
     """Each example's rendered Markdown per audience equals its committed golden file."""
     shutil.copytree(CONTENT, project / "content")
-    models = [m for m in (resolve(v) for v in validate_project(load_project(project / "content")).models)]
+    models = [resolve(v) for v in validate_project(load_project(project / "content", [model_id])).models]
     every = load_audiences(AUDIENCES)
     docs = [d for d in render_all(models, every, every, None) if d.model_id == model_id]
     assert docs
@@ -197,5 +197,7 @@ def test_golden(model_id: str, project: Path) -> None:
         if os.environ.get("REGEN_GOLDEN") == "1":
             golden.parent.mkdir(parents=True, exist_ok=True)
             golden.write_text(doc.markdown, encoding="utf-8")
-        assert golden.is_file(), f"no golden file {golden}; run REGEN_GOLDEN=1 python -m pytest tests/test_render.py -k golden"
+        assert golden.is_file(), (
+            f"no golden file {golden}; run REGEN_GOLDEN=1 python -m pytest tests/test_render.py -k golden"
+        )
         assert doc.markdown == golden.read_text(encoding="utf-8"), f"{doc.slug} differs from {golden}"

@@ -56,10 +56,7 @@ def command(
         pdf_profile=pdf_profile,
     )
     started = time.monotonic()
-    if opts.quiet or opts.json:
-        result = build(options)
-    else:
-        result = _with_progress(options)
+    result = build(options) if opts.quiet or opts.json else _with_progress(options)
     seconds = time.monotonic() - started
     site_bytes = sum(p.stat().st_size for p in (Path(opts.out) / "site").rglob("*") if p.is_file())
     summary = {
@@ -90,6 +87,8 @@ def _with_progress(options: Any) -> Any:
     from ..build import build
 
     console = Console(stderr=True)
+    if not console.is_terminal:  # a log file gets the summary line only
+        return build(options)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
     ) as bar:

@@ -71,7 +71,10 @@ def wilson(successes: float, total: float) -> tuple[float, float]:
     denom = 1 + Z95**2 / total
     centre = (p + Z95**2 / (2 * total)) / denom
     half = Z95 * ((p * (1 - p) / total + Z95**2 / (4 * total**2)) ** 0.5) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At 0 and n successes the bounds are exactly 0 and 1; rounding must not move them.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == total else min(1.0, centre + half)
+    return low, high
 
 
 def _counts(y: NDArray[np.bool_], pred: NDArray[np.bool_]) -> dict[str, float]:

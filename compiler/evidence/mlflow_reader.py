@@ -124,7 +124,7 @@ class MlflowReader(Reader):
                 return func(*args)
         except MlflowException as exc:
             where = display_uri(source.tracking_uri)
-            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            if exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc.message):
                 raise FactError(f"no {what} in {where}", "check the id against the MLflow UI") from None
             message = str(exc.message).splitlines()[0]
             if "out-of-date database schema" in message:
@@ -264,9 +264,16 @@ class MlflowReader(Reader):
             raise FactError("expected mlflow://models/<name>/<version> or mlflow://models/<name>/@<alias>", "")
         name, which = "/".join(parts[:-1]), parts[-1]
         client = self.client(source)
-        self._call(source, f"registered model '{name}'", client.get_registered_model, name)
+        registered = self._call(source, f"registered model '{name}'", client.get_registered_model, name)
         alias = which[1:] if which.startswith("@") else None
         if alias:
+            aliases = dict(registered.aliases or {})
+            if alias not in aliases:
+                known = ", ".join(f"@{a}" for a in sorted(aliases)) or "none"
+                raise FactError(
+                    f"no alias '@{alias}' on registered model '{name}' in {display_uri(source.tracking_uri)}",
+                    f"aliases: {known}",
+                )
             version = self._call(
                 source, f"alias '@{alias}' on registered model '{name}'", client.get_model_version_by_alias, name, alias
             )
@@ -308,7 +315,8 @@ class MlflowReader(Reader):
             return []
         findings = []
         for ref, fact in sorted(facts.items()):
-            if fact.get("kind") == "mlflow.registry" and fact["version"] != documented:
+            # An alias moves with each release; a reference to a fixed version may name an older one on purpose.
+            if fact.get("kind") == "mlflow.registry" and fact.get("alias") and fact["version"] != documented:
                 findings.append(
                     f"model.version is '{documented}' but {ref} is version {fact['version']} of '{fact['registered_model']}'"
                 )

@@ -41,12 +41,15 @@ class Table:
 
 def _columns_csv(path: Path, shown: str) -> dict[str, list[str]]:
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text))
+    lines = text.splitlines(keepends=True)
+    # Leading '#' lines are a comment header (e.g. "synthetic demonstration data"), not rows.
+    skipped = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    reader = csv.reader(io.StringIO("".join(lines[skipped:])))
     header = next(reader, None)
     if not header:
         raise FactError(f"{shown} is empty", "write a header row: label,score,<group columns>")
     columns: dict[str, list[str]] = {name: [] for name in header}
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(reader, start=skipped + 2):
         if len(row) != len(header):
             raise FactError(f"{shown}:{line}: {len(row)} cells, the header has {len(header)}", "fix the row")
         for name, cell in zip(header, row, strict=True):

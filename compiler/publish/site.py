@@ -205,7 +205,7 @@ def _mkdocs_build(config_file: Path, docs: Path, site_dir: Path, nav: list[Any])
     from mkdocs.config import load_config
     from mkdocs.plugins import BasePlugin
 
-    class Sanitize(BasePlugin):  # type: ignore[type-arg]
+    class Sanitize(BasePlugin):
         """Every page's HTML passes the allow-list sanitiser: the guarantee holds for generated pages too."""
 
         def on_page_content(self, html: str, **kwargs: Any) -> str:

@@ -1,0 +1,89 @@
+"""`docs-compile serve`: build the site, serve it on localhost, rebuild when sources change."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli import guarded, settings, shared_options
+from ..errors import CompilerError
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@click.command("serve")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--model", "models", multiple=True, metavar="ID", help="Serve only this model (repeatable).")
+@click.option("--audience", "audience_names", multiple=True, metavar="NAME", help="Only this audience (repeatable).")
+@shared_options
+@click.pass_context
+@guarded
+def command(
+    ctx: click.Context, port: int, models: tuple[str, ...], audience_names: tuple[str, ...], **given: Any
+) -> None:
+    """Build the site (without PDFs) and serve it on http://127.0.0.1:PORT/, rebuilding on change.
+
+    Watches the content folder, the audiences folder and mkdocs.yml. A build that fails is reported
+    and the last good site stays up.
+    """
+    from ..build import BuildOptions, build
+
+    opts = settings(ctx, **given)
+    options = BuildOptions(
+        content=opts.content,
+        audiences=opts.audiences,
+        out=opts.out,
+        models=list(models),
+        audience_names=list(audience_names),
+        pdf=False,
+    )
+    build(options)
+    site = Path(opts.out).resolve() / "site"
+    # The handler looks the folder up on every request, so a swapped-in rebuild is served at once.
+    handler = functools.partial(_Handler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    click.echo(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
+    watched = [p for p in (Path(opts.content), Path(opts.audiences), Path("mkdocs.yml")) if p.exists()]
+    try:
+        for _changes in _watch(watched):
+            try:
+                build(options)
+                click.echo("rebuilt", err=True)
+            except CompilerError as error:
+                click.echo(f"build failed; still serving the last good site:\n{error.format()}", err=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _watch(paths: list[Path]) -> Any:
+    try:
+        from watchfiles import watch
+    except ImportError:  # watchfiles is the [serve] extra; poll modification times without it
+        return _poll(paths)
+    return watch(*paths)
+
+
+def _poll(paths: list[Path]) -> Any:
+    import time
+
+    def stamp() -> list[tuple[str, float]]:
+        files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+        return sorted((str(f), f.stat().st_mtime) for f in files)
+
+    last = stamp()
+    while True:
+        time.sleep(1)
+        now = stamp()
+        if now != last:
+            last = now
+            yield now
