@@ -40,7 +40,18 @@ def _reference(metric: str, y: np.ndarray, s: np.ndarray, t: float) -> float:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_point_estimates_match_scikit_learn(seed: int) -> None:
     y, s = _data(257, seed)
-    metrics = ["auroc", "sensitivity", "recall", "specificity", "ppv", "precision", "npv", "accuracy", "f1", "prevalence"]
+    metrics = [
+        "auroc",
+        "sensitivity",
+        "recall",
+        "specificity",
+        "ppv",
+        "precision",
+        "npv",
+        "accuracy",
+        "f1",
+        "prevalence",
+    ]
     found = estimate_all(Cell(y, s, "overall", 1, 200), metrics, THRESHOLDS, "auto")
     assert len(found) == 1 + 1 + 8 * 3
     thresholds = dict(THRESHOLDS)
@@ -87,13 +98,25 @@ def test_wilson_matches_the_closed_form() -> None:
 def test_small_and_single_class_cells_are_flagged_not_reported_as_certain() -> None:
     y = np.ones(12, dtype=bool)
     s = np.linspace(0.6, 0.9, 12)
-    found = dict((e.metric, e) for _, e in estimate_all(Cell(y, s, "tiny", 1, 200), ["auroc", "sensitivity", "specificity"], [("mid", 0.5)], "auto"))
+    found = dict(
+        (e.metric, e)
+        for _, e in estimate_all(
+            Cell(y, s, "tiny", 1, 200), ["auroc", "sensitivity", "specificity"], [("mid", 0.5)], "auto"
+        )
+    )
     assert found["auroc"].value is None and found["auroc"].undefined == "AUROC needs both classes"
-    assert found["specificity"].value is None and found["specificity"].undefined == "specificity is undefined: no negatives"
+    assert (
+        found["specificity"].value is None
+        and found["specificity"].undefined == "specificity is undefined: no negatives"
+    )
     sensitivity = found["sensitivity"]
     assert sensitivity.value == 1.0
     assert sensitivity.ci_high == 1.0 and sensitivity.ci_low is not None and sensitivity.ci_low < 0.8
-    assert sensitivity.flags == ("small cell (n = 12 < 30)", "single class (no negatives)", "small denominator (12 positives < 30)")
+    assert sensitivity.flags == (
+        "small cell (n = 12 < 30)",
+        "single class (no negatives)",
+        "small denominator (12 positives < 30)",
+    )
 
 
 def test_bootstrap_of_a_perfect_small_cell_is_flagged() -> None:
@@ -115,7 +138,10 @@ def test_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
     for rep in range(reps):
         y = np.r_[np.ones(n // 2, dtype=bool), np.zeros(n // 2, dtype=bool)]
         s = np.where(y, rng.normal(d, 1, n), rng.normal(0, 1, n))
-        found = dict((e.metric, e) for _, e in estimate_all(Cell(y, s, f"rep{rep}", 9, 400), ["auroc", "sensitivity"], [("t", 0.5)], "auto"))
+        found = dict(
+            (e.metric, e)
+            for _, e in estimate_all(Cell(y, s, f"rep{rep}", 9, 400), ["auroc", "sensitivity"], [("t", 0.5)], "auto")
+        )
         for metric, truth in (("auroc", true_auroc), ("sensitivity", true_sensitivity)):
             e = found[metric]
             assert e.ci_low is not None and e.ci_high is not None

@@ -111,7 +111,22 @@ def test_values_and_provenance_from_a_run_and_the_registry(project: Path, store:
     facts = json.loads((folder / "facts.lock.json").read_text())["facts"]
     metric = facts[refs["value"]]
     assert metric["value"] == 0.91
-    assert {k: metric[k] for k in ("kind", "key", "step", "timestamp", "run_id", "experiment", "experiment_id", "run_name", "run_end_time", "tracking_uri", "source")} == {
+    assert {
+        k: metric[k]
+        for k in (
+            "kind",
+            "key",
+            "step",
+            "timestamp",
+            "run_id",
+            "experiment",
+            "experiment_id",
+            "run_name",
+            "run_end_time",
+            "tracking_uri",
+            "source",
+        )
+    } == {
         "kind": "mlflow.metric",
         "key": "val/auroc",
         "step": 2,
@@ -129,26 +144,46 @@ def test_values_and_provenance_from_a_run_and_the_registry(project: Path, store:
     artifact = facts[refs["female"]]
     assert (artifact["value"], artifact["artifact"], len(artifact["sha256"])) == (0.88, "eval.json", 64)
     champion = facts[refs["champion"]]
-    assert (champion["value"], champion["version"], champion["alias"], champion["run_id"]) == ("2", "2", "champion", run)
+    assert (champion["value"], champion["version"], champion["alias"], champion["run_id"]) == (
+        "2",
+        "2",
+        "champion",
+        run,
+    )
     assert facts[refs["first"]]["value"] == "first"
 
     source = resolved_source(_load(project))
     result = source.evaluation.results[0]
     assert (result.value, result.n, result.source) == (0.91, 1234, refs["value"])
-    assert source.system.training.hyperparameters == {"lr": "0.01", "team": "imaging", "female": 0.88, "champion": "2", "first": "first"}
-    assert provenance(_load(project))["facts"][refs["champion"]]["used_by"] == ["system.training.hyperparameters.champion"]
+    assert source.system.training.hyperparameters == {
+        "lr": "0.01",
+        "team": "imaging",
+        "female": 0.88,
+        "champion": "2",
+        "first": "first",
+    }
+    assert provenance(_load(project))["facts"][refs["champion"]]["used_by"] == [
+        "system.training.hyperparameters.champion"
+    ]
 
 
-def test_build_inputs_need_neither_mlflow_nor_the_store(project: Path, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_inputs_need_neither_mlflow_nor_the_store(
+    project: Path, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     run = store["run"]
-    folder = _setup(project, store, {"value": f"mlflow://{run}/metrics/val/auroc", "version": "mlflow://models/triage/@champion"})
+    folder = _setup(
+        project, store, {"value": f"mlflow://{run}/metrics/val/auroc", "version": "mlflow://models/triage/@champion"}
+    )
     _resolve(project)
     (folder / "mlruns/mlflow.db").unlink()
     monkeypatch.setitem(sys.modules, "mlflow", None)
     model = _load(project)
     assert resolved_source(model).evaluation.results[0].value == 0.91
     assert provenance(model)["facts"][f"mlflow://{run}/metrics/val/auroc"]["run_id"] == run
-    with pytest.raises(EvidenceError, match=r"reading MLflow evidence needs MLflow, which is not installed \(hint: pip install 'docs-compile\[mlflow\]'\)"):
+    with pytest.raises(
+        EvidenceError,
+        match=r"reading MLflow evidence needs MLflow, which is not installed \(hint: pip install 'docs-compile\[mlflow\]'\)",
+    ):
         _resolve(project)
 
 
@@ -169,7 +204,9 @@ def test_a_missing_database_is_not_created(project: Path, store: dict[str, Any])
     error = _failure(project)
     assert error.problems[0].message == f"{ref}: tracking database 'mlruns/mlflow.db' not found in the model's folder"
     assert "MLflow would silently create an empty one" in error.problems[0].hint
-    assert not (folder / "mlruns").exists() and not (project / "mlflow.db").exists() and not (project / "mlruns").exists()
+    assert (
+        not (folder / "mlruns").exists() and not (project / "mlflow.db").exists() and not (project / "mlruns").exists()
+    )
 
 
 def test_a_wrong_run_id_and_a_missing_metric_name_their_place(project: Path, store: dict[str, Any]) -> None:
@@ -186,14 +223,20 @@ def test_a_wrong_run_id_and_a_missing_metric_name_their_place(project: Path, sto
 
 
 def test_unknown_alias_and_stale_documented_version(project: Path, store: dict[str, Any]) -> None:
-    _setup(project, store, {"value": f"mlflow://{store['run']}/metrics/val/auroc", "v": "mlflow://models/triage/@challenger"})
+    _setup(
+        project,
+        store,
+        {"value": f"mlflow://{store['run']}/metrics/val/auroc", "v": "mlflow://models/triage/@challenger"},
+    )
     assert _failure(project).problems[0].message == (
         "mlflow://models/triage/@challenger: no alias '@challenger' on registered model 'triage' in sqlite:///mlruns/mlflow.db"
     )
     shutil.rmtree(project / "content")
     _setup(project, store, {"v": "mlflow://models/triage/@champion"}, version="1")
     report = _resolve(project)
-    assert report.models[0].warnings == ["model.version is '1' but mlflow://models/triage/@champion is version 2 of 'triage'"]
+    assert report.models[0].warnings == [
+        "model.version is '1' but mlflow://models/triage/@champion is version 2 of 'triage'"
+    ]
 
 
 def test_check_detects_a_changed_metric(project: Path, store: dict[str, Any], cli) -> None:
@@ -208,5 +251,31 @@ def test_check_detects_a_changed_metric(project: Path, store: dict[str, Any], cl
     MlflowClient(tracking_uri=uri).log_metric(store["run"], "val/auroc", 0.93, step=3, timestamp=1_700_000_000_003)
     result = cli("resolve", "--check")
     assert result.exit_code == 1
-    assert f"error: {_position(project, ref)}: evaluation.results[0].value: {ref}: locked 0.91, now 0.93 (hint: run `docs-compile resolve`)" in result.stderr
+    assert (
+        f"error: {_position(project, ref)}: evaluation.results[0].value: {ref}: locked 0.91, now 0.93 (hint: run `docs-compile resolve`)"
+        in result.stderr
+    )
     assert json.loads((folder / "facts.lock.json").read_text())["facts"][ref]["value"] == 0.91
+
+
+def test_build_uses_the_lock_without_mlflow(
+    project: Path, store: dict[str, Any], cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import AUDIENCES, REPO
+
+    if not (REPO / "compiler/commands/build.py").is_file() or not AUDIENCES.is_dir():
+        pytest.skip("the build stage is not available")
+    run = store["run"]
+    folder = _setup(project, store, {"value": f"mlflow://{run}/metrics/val/auroc"})
+    shutil.copytree(AUDIENCES, project / "audiences")
+    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
+    assert cli("resolve").exit_code == 0
+    shutil.rmtree(folder / "mlruns")
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    result = cli("build", "--no-pdf", "--audience", "technical")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((project / "build/manifest.json").read_text())
+    facts = manifest["models"][0]["provenance"]["facts"]
+    assert facts[f"mlflow://{run}/metrics/val/auroc"]["run_id"] == run
+    page = next((project / "build/site").rglob("technical/index.html")).read_text()
+    assert "0.910" in page and run in page

@@ -66,7 +66,14 @@ def test_file_facts_are_resolved_locked_and_applied(project: Path, monkeypatch: 
     assert lock["resolved_at"] == "2023-11-14T22:13:20Z"
     fact = lock["facts"]["file://evidence/eval.json#/overall/accuracy"]
     digest = __import__("hashlib").sha256((project / "content/m/evidence/eval.json").read_bytes()).hexdigest()
-    assert fact == {"kind": "file", "path": "evidence/eval.json", "pointer": "/overall/accuracy", "reader": fact["reader"], "sha256": digest, "value": 0.81}
+    assert fact == {
+        "kind": "file",
+        "path": "evidence/eval.json",
+        "pointer": "/overall/accuracy",
+        "reader": fact["reader"],
+        "sha256": digest,
+        "value": 0.81,
+    }
     source = resolved_source(model)
     result = source.evaluation.results[0]
     assert (result.value, result.n, result.source) == (0.81, 240, "file://evidence/eval.json#/overall/accuracy")
@@ -117,12 +124,27 @@ def test_reference_added_after_the_lock_is_reported(project: Path) -> None:
 @pytest.mark.parametrize(
     ("ref", "message"),
     [
-        ("file://../outside.json#/x", "file://../outside.json#/x: evaluation file path '../outside.json' leaves the model's folder ('..')"),
+        (
+            "file://../outside.json#/x",
+            "file://../outside.json#/x: evaluation file path '../outside.json' leaves the model's folder ('..')",
+        ),
         ("file:///etc/passwd#/x", "file:///etc/passwd#/x: evaluation file path '/etc/passwd' is absolute"),
-        ("file://evidence/link.json#/x", "file://evidence/link.json#/x: evaluation file path 'evidence/link.json' leads outside the model's folder (through a symbolic link)"),
-        ("file://evidence/eval.json#/overall/auroc", "file://evidence/eval.json#/overall/auroc: no key 'auroc' at /overall"),
-        ("file://evidence/eval.json#/overall", "file://evidence/eval.json#/overall: #/overall is a mapping, not a single value"),
-        ("wandb://run-1/summary/auroc", "wandb://run-1/summary/auroc: no reader for wandb:// references in this version of docs-compile"),
+        (
+            "file://evidence/link.json#/x",
+            "file://evidence/link.json#/x: evaluation file path 'evidence/link.json' leads outside the model's folder (through a symbolic link)",
+        ),
+        (
+            "file://evidence/eval.json#/overall/auroc",
+            "file://evidence/eval.json#/overall/auroc: no key 'auroc' at /overall",
+        ),
+        (
+            "file://evidence/eval.json#/overall",
+            "file://evidence/eval.json#/overall: #/overall is a mapping, not a single value",
+        ),
+        (
+            "wandb://run-1/summary/auroc",
+            "wandb://run-1/summary/auroc: no reader for wandb:// references in this version of docs-compile",
+        ),
     ],
 )
 def test_bad_file_references_are_refused_with_their_place(project: Path, ref: str, message: str) -> None:
@@ -143,7 +165,9 @@ def test_bad_file_references_are_refused_with_their_place(project: Path, ref: st
 
 def test_csv_rows_are_selected_by_index_or_key(project: Path) -> None:
     data = _source()
-    data["evaluation"]["results"][0].update(value="file://evidence/eval.csv#/metric=accuracy/value", n="file://evidence/eval.csv#/1/value")
+    data["evaluation"]["results"][0].update(
+        value="file://evidence/eval.csv#/metric=accuracy/value", n="file://evidence/eval.csv#/1/value"
+    )
     _model(project, data, {"content/m/evidence/eval.csv": "metric,value\naccuracy,0.77\nn,310\n"})
     resolve_catalog(validate_project(load_project(project / "content")), check=False)
     result = resolved_source(_load(project)).evaluation.results[0]
@@ -158,7 +182,10 @@ def test_check_reports_a_changed_file_and_exits_1(project: Path, cli) -> None:
     result = cli("resolve", "--check")
     assert result.exit_code == 1
     where = _position(project, "file://evidence/eval.json#/overall/accuracy")
-    assert f"error: {where}: evaluation.results[0].value: file://evidence/eval.json#/overall/accuracy: locked 0.81, now 0.79" in result.stderr
+    assert (
+        f"error: {where}: evaluation.results[0].value: file://evidence/eval.json#/overall/accuracy: locked 0.81, now 0.79"
+        in result.stderr
+    )
     assert "file://evidence/eval.json#/n: source changed since the lock (sha256:" in result.stderr
 
 
@@ -183,15 +210,40 @@ def _computed_source() -> dict[str, Any]:
     }
     data["datasets"][0]["id"] = "test"
     data["evaluation"]["results"] = []
-    data["evaluation"]["metrics"] = [{"id": m, "name": m, "rationale": "why"} for m in ("auroc", "sensitivity", "specificity")]
+    data["evaluation"]["metrics"] = [
+        {"id": m, "name": m, "rationale": "why"} for m in ("auroc", "sensitivity", "specificity")
+    ]
     data["evaluation"]["computed"] = [
-        {"source": "preds", "dataset": "test", "metrics": ["auroc", "sensitivity", "specificity"], "groups": ["sex", "site"], "intersections": [["sex", "site"]]}
+        {
+            "source": "preds",
+            "dataset": "test",
+            "metrics": ["auroc", "sensitivity", "specificity"],
+            "groups": ["sex", "site"],
+            "intersections": [["sex", "site"]],
+        }
     ]
     data["plain"] = {
-        "summary": "s", "how_it_works": "h", "output_meaning": "o", "when_not_to_use": ["w"], "warnings": ["w"],
+        "summary": "s",
+        "how_it_works": "h",
+        "output_meaning": "o",
+        "when_not_to_use": ["w"],
+        "warnings": ["w"],
         "per_1000": {"prevalence": "computed://preds/prevalence", "population": "people"},
     }
-    data["evidence"] = {"sources": [{"id": "preds", "kind": "predictions", "path": "evidence/preds.csv", "label": "label", "score": "score", "groups": ["sex", "site"], "resamples": 200, "synthetic": True}]}
+    data["evidence"] = {
+        "sources": [
+            {
+                "id": "preds",
+                "kind": "predictions",
+                "path": "evidence/preds.csv",
+                "label": "label",
+                "score": "score",
+                "groups": ["sex", "site"],
+                "resamples": 200,
+                "synthetic": True,
+            }
+        ]
+    }
     return data
 
 
@@ -203,19 +255,35 @@ def test_computed_results_are_appended_with_provenance_and_flags(project: Path) 
     slices = [(r.metric, tuple(sorted(r.slice.items()))) for r in results]
     assert len(slices) == len(set(slices)) == 3 * (1 + 2 + 3 + 6)
     assert all(r.source == "computed://preds" and r.dataset == "test" and r.ci_method for r in results)
-    assert {r.ci_method.split(",")[0] for r in results if r.metric == "auroc"} == {"percentile bootstrap stratified by label"}
+    assert {r.ci_method.split(",")[0] for r in results if r.metric == "auroc"} == {
+        "percentile bootstrap stratified by label"
+    }
     small = [r for r in results if r.n is not None and isinstance(r.n, int) and r.n < 30]
     assert small and all(r.flag and "small cell" in r.flag for r in small)
     assert source.plain is not None and source.plain.per_1000 is not None
     prevalence = source.plain.per_1000.prevalence
     assert isinstance(prevalence, float) and 0.2 < prevalence < 0.4
     computed = provenance(_load(project))["computed"][0]
-    assert (computed["key"], computed["synthetic"], computed["rows"], computed["results"]) == ("computed://preds", True, 400, 36)
+    assert (computed["key"], computed["synthetic"], computed["rows"], computed["results"]) == (
+        "computed://preds",
+        True,
+        400,
+        36,
+    )
 
 
 def test_undeclared_level_in_predictions_is_an_error(project: Path) -> None:
-    write_tree(project, {"content/m/model.yaml": _computed_source(), "content/m/evidence/preds.csv": _predictions().replace(",c\n", ",d\n")})
-    with pytest.raises(EvidenceError, match=r"column 'site' of evidence/preds.csv holds level\(s\) 'd' that factor 'site' does not declare"):
+    write_tree(
+        project,
+        {
+            "content/m/model.yaml": _computed_source(),
+            "content/m/evidence/preds.csv": _predictions().replace(",c\n", ",d\n"),
+        },
+    )
+    with pytest.raises(
+        EvidenceError,
+        match=r"column 'site' of evidence/preds.csv holds level\(s\) 'd' that factor 'site' does not declare",
+    ):
         resolve_catalog(validate_project(load_project(project / "content")), check=False)
 
 
@@ -225,7 +293,9 @@ def test_changed_computed_declaration_needs_a_new_resolve(project: Path) -> None
     data = _computed_source()
     data["evaluation"]["computed"][0]["groups"] = ["sex"]
     write_tree(project, {"content/m/model.yaml": data})
-    with pytest.raises(EvidenceError, match=r"evaluation.computed\[0\]: not in the lock, or changed since it was written"):
+    with pytest.raises(
+        EvidenceError, match=r"evaluation.computed\[0\]: not in the lock, or changed since it was written"
+    ):
         resolved_source(_load(project))
 
 
@@ -240,7 +310,10 @@ def test_two_sources_of_a_kind_must_be_named(project: Path) -> None:
     with pytest.raises(EvidenceError) as caught:
         resolve_catalog(validate_project(load_project(project / "content")), check=False)
     problem = caught.value.problems[0]
-    assert problem.message == "mlflow://abc/metrics/auroc: 2 mlflow sources are declared (one, two); the reference must name one"
+    assert (
+        problem.message
+        == "mlflow://abc/metrics/auroc: 2 mlflow sources are declared (one, two); the reference must name one"
+    )
     assert problem.hint == "write mlflow://one@abc/metrics/auroc"
 
 

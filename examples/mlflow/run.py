@@ -81,7 +81,9 @@ def log_to_mlflow(folder: Path, result: dict[str, Any]) -> dict[str, str]:
     store.mkdir(parents=True)
     uri = f"sqlite:///{(store / 'mlflow.db').resolve()}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    experiment = client.create_experiment("diabetes-progression", artifact_location=(store / "artifacts").resolve().as_uri())
+    experiment = client.create_experiment(
+        "diabetes-progression", artifact_location=(store / "artifacts").resolve().as_uri()
+    )
     run = client.create_run(experiment, run_name="logreg-baseline")
     run_id = run.info.run_id
     for key, value in result["params"].items():
@@ -99,7 +101,12 @@ def log_to_mlflow(folder: Path, result: dict[str, Any]) -> dict[str, str]:
             writer.writerows(result["rows"])
         client.log_artifact(run_id, str(preds))
         summary = Path(tmp) / "eval.json"
-        summary.write_text(json.dumps({"cv": {"folds": result["cv"], "n_folds": len(result["cv"]), "auroc": result["metrics"]["cv/auroc"]}}, indent=2))
+        summary.write_text(
+            json.dumps(
+                {"cv": {"folds": result["cv"], "n_folds": len(result["cv"]), "auroc": result["metrics"]["cv/auroc"]}},
+                indent=2,
+            )
+        )
         client.log_artifact(run_id, str(summary))
         model_dir = Path(tmp) / "model"
         model_dir.mkdir()
@@ -138,8 +145,12 @@ def _env() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workdir", type=Path, help="where to write content/ and build/ (default: a new temporary folder)")
-    parser.add_argument("--content", type=Path, help="content folder to add the model to (e.g. the repository's content)")
+    parser.add_argument(
+        "--workdir", type=Path, help="where to write content/ and build/ (default: a new temporary folder)"
+    )
+    parser.add_argument(
+        "--content", type=Path, help="content folder to add the model to (e.g. the repository's content)"
+    )
     parser.add_argument("--build", action="store_true", help="also run `docs-compile build` on the model")
     args = parser.parse_args(argv)
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="docs-compile-mlflow-"))).resolve()
