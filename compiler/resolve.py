@@ -122,11 +122,48 @@ def _check_thresholds(model: ValidModel, source: Source, entries: list[dict[str,
                 )
 
 
+def signal_histories(model: ValidModel) -> dict[str, dict[str, Any]]:
+    """Each monitoring signal's locked series (signal id -> lock entry), for the trend plots."""
+    from .evidence.history import history_uses
+
+    uses = history_uses(model)
+    if not uses:
+        return {}
+    lock = read_lock(model.loaded.folder)
+    found: dict[str, dict[str, Any]] = {}
+    problems = []
+    for use in uses:
+        entry = lock.histories.get(use.ref) if lock is not None else None
+        if entry is None:
+            missing = (
+                "is not in the lock"
+                if lock is not None
+                else f"is not resolved: there is no {display_path(lock_path(model.loaded.folder))}"
+            )
+            problems.append(Problem(use.location, f"history {use.ref} {missing}", dotted(use.path), RESOLVE_HINT))
+        else:
+            found[use.signal_id] = entry
+    if problems:
+        raise EvidenceError(problems)
+    return found
+
+
 def provenance(model: ValidModel) -> dict[str, Any]:
     """Where every fact of the model comes from: JSON-ready, sorted, the same for the same lock."""
     occurrences, has_computed = _needs_evidence(model)
     if not occurrences and not has_computed:
-        return {}
+        histories = _history_provenance(model)
+        if not histories:
+            return {}
+        lock = read_lock(model.loaded.folder)
+        # The same shape as with facts, so every reader of the provenance finds its keys.
+        return {
+            "computed": [],
+            "facts": {},
+            **histories,
+            "readers": dict(sorted(lock.readers.items())) if lock else {},
+            "resolved_at": lock.resolved_at if lock else "",
+        }
     lock = _lock_or_fail(model, occurrences)
     uses: dict[str, list[str]] = {}
     for occ in occurrences:
@@ -145,12 +182,30 @@ def provenance(model: ValidModel) -> dict[str, Any]:
             )
             computed.append(dict(sorted(summary.items())))
     return {
+        **_history_provenance(model, lock),
         "computed": computed,
         "facts": facts,
         "lock": display_path(lock_path(model.loaded.folder)),
         "readers": dict(sorted(lock.readers.items())),
         "resolved_at": lock.resolved_at,
     }
+
+
+def _history_provenance(model: ValidModel, lock: Lock | None = None) -> dict[str, Any]:
+    """The monitoring histories' provenance (without their points); nothing when the model declares none."""
+    from .evidence.history import history_uses, summary
+
+    uses = history_uses(model)
+    if not uses:
+        return {}
+    lock = lock or read_lock(model.loaded.folder)
+    entries = {u.ref: (lock.histories.get(u.ref) if lock else None) for u in uses}
+    histories = {
+        ref: summary(entry) | {"used_by": sorted(dotted(u.path) for u in uses if u.ref == ref)}
+        for ref, entry in sorted(entries.items())
+        if entry is not None
+    }
+    return {"histories": histories, "lock": display_path(lock_path(model.loaded.folder))}
 
 
 # --- resolving (the resolve command) -------------------------------------------------------------
@@ -167,9 +222,11 @@ class ModelReport:
     results: int = 0
     drift: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    histories: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "histories": self.histories,
             "model": self.model,
             "lock": self.lock,
             "status": self.status,
@@ -202,10 +259,12 @@ def _problem(model: ValidModel, occ_path: FieldPath, where: Location, ref: str, 
 def resolve_model(model: ValidModel) -> tuple[Lock | None, list[str]]:
     """Resolve every reference and computed entry of one model into a fresh lock, plus staleness findings."""
     from .evidence.base import Fact, ModelContext
+    from .evidence.history import history_uses
     from .evidence.readers import Readers
 
     occurrences, has_computed = _needs_evidence(model)
-    if not occurrences and not has_computed:
+    uses = history_uses(model)
+    if not occurrences and not has_computed and not uses:
         return None, []
     context = ModelContext(model.id, model.loaded.folder, model.source)
     readers = Readers(context)
@@ -224,6 +283,7 @@ def resolve_model(model: ValidModel) -> tuple[Lock | None, list[str]]:
             except FactError as exc:
                 problems.append(_problem(model, occ.path, occ.location, occ.ref, exc))
         computed = _compute(model, readers, problems)
+        histories = _histories(model, context, readers, problems)
         findings = _audit(readers, facts)
         versions = {scheme: reader.reader_version() for scheme, reader in readers.open.items()} if not problems else {}
     finally:
@@ -231,9 +291,28 @@ def resolve_model(model: ValidModel) -> tuple[Lock | None, list[str]]:
     if problems:
         raise EvidenceError(problems)
     lock = Lock(
-        model.id, {ref: f.as_dict() for ref, f in sorted(facts.items())}, computed, dict(sorted(versions.items()))
+        model.id,
+        {ref: f.as_dict() for ref, f in sorted(facts.items())},
+        computed,
+        dict(sorted(versions.items())),
+        histories=dict(sorted(histories.items())),
     )
     return lock, findings
+
+
+def _histories(model: ValidModel, context: Any, readers: Any, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """The series behind every monitoring signal's history reference."""
+    from .evidence.history import history_uses, resolve_history
+
+    found: dict[str, dict[str, Any]] = {}
+    for use in history_uses(model):
+        if use.ref in found:
+            continue
+        try:
+            found[use.ref] = resolve_history(use.ref, context, readers)
+        except FactError as exc:
+            problems.append(_problem(model, use.path, use.location, use.ref, exc))
+    return found
 
 
 def _compute(model: ValidModel, readers: Any, problems: list[Problem]) -> list[dict[str, Any]]:
@@ -277,9 +356,26 @@ def _drift(model: ValidModel, old: Lock | None, new: Lock, findings: list[str]) 
         before = next((c for c in old.computed if c.get("spec") == entry["spec"]), None)
         for line in computed_drift(before, entry):
             out.append(Problem(model.loaded.locate(path), line, dotted(path), RESOLVE_HINT))
+    out += _history_drift(model, old, new)
     if len(old.computed) > len(new.computed):
         out.append(Problem(Location(shown), "the lock holds computed results no longer declared", hint=RESOLVE_HINT))
     out += [Problem(model.loaded.locate(("model", "version")), f"stale: {line}", "model.version") for line in findings]
+    return out
+
+
+def _history_drift(model: ValidModel, old: Lock, new: Lock) -> list[Problem]:
+    from .evidence.history import history_drift, history_uses
+
+    out = []
+    where = {u.ref: u for u in reversed(history_uses(model))}
+    for ref, entry in new.histories.items():
+        change = history_drift(old.histories.get(ref), entry)
+        if change:
+            use = where[ref]
+            out.append(Problem(use.location, f"{ref}: {change}", dotted(use.path), RESOLVE_HINT))
+    shown = display_path(lock_path(model.loaded.folder))
+    for ref in sorted(old.histories.keys() - new.histories.keys()):
+        out.append(Problem(Location(shown), f"{ref}: history locked but no longer referenced", hint=RESOLVE_HINT))
     return out
 
 
@@ -315,7 +411,9 @@ def resolve_catalog(catalog: Catalog, *, check: bool) -> ResolveReport:
         if check:
             drift = _drift(model, old, lock, findings)
             status = "drift" if drift else "current"
-            reports.append(ModelReport(model.id, shown, status, n_facts, n_results, drift=drift))
+            reports.append(
+                ModelReport(model.id, shown, status, n_facts, n_results, drift=drift, histories=len(lock.histories))
+            )
             continue
         if old is not None and old.same_facts(lock):
             status = "unchanged"
@@ -323,5 +421,7 @@ def resolve_catalog(catalog: Catalog, *, check: bool) -> ResolveReport:
             lock.resolved_at = resolution_time()
             write_lock(model.loaded.folder, lock)
             status = "written"
-        reports.append(ModelReport(model.id, shown, status, n_facts, n_results, warnings=findings))
+        reports.append(
+            ModelReport(model.id, shown, status, n_facts, n_results, warnings=findings, histories=len(lock.histories))
+        )
     return ResolveReport(reports)

@@ -113,7 +113,9 @@ def test_results_meet_the_declared_acceptance_criteria(catalog: Any, model_id: s
         matching = [
             r
             for r in source.evaluation.results
-            if r.metric == c.metric and (c.operating_point is None or r.operating_point == c.operating_point)
+            if r.metric == c.metric
+            and (c.operating_point is None or r.operating_point == c.operating_point)
+            and (c.dataset is None or r.dataset == c.dataset)
         ]
         if c.statistic == "max_gap":
             groups: dict[Any, list[float]] = defaultdict(list)
@@ -126,6 +128,91 @@ def test_results_meet_the_declared_acceptance_criteria(catalog: Any, model_id: s
             values = [float(getattr(r, c.statistic)) for r in matching if r.slice == c.slice]
             assert values, c.id
         assert all(_OPS[c.op](v, float(c.threshold)) for v in values), (c.id, values)
+
+
+@pytest.mark.parametrize("model_id", EXPECTED)
+def test_acceptance_criteria_name_a_dataset_when_results_span_several(catalog: Any, model_id: str) -> None:
+    source = _source(catalog, model_id)
+    assert source.acceptance is not None
+    ambiguous = []
+    for c in source.acceptance.criteria:
+        if c.dataset is not None:
+            assert c.dataset in {d.id for d in source.datasets}, c.id
+            continue
+        datasets = {
+            r.dataset
+            for r in source.evaluation.results
+            if r.metric == c.metric
+            and (c.operating_point is None or r.operating_point == c.operating_point)
+            and (list(r.slice) == [c.factor] if c.statistic == "max_gap" else r.slice == c.slice)
+        }
+        if len(datasets) > 1:
+            ambiguous.append((c.id, sorted(str(d) for d in datasets)))
+    assert ambiguous == []
+
+
+@pytest.mark.parametrize("model_id", EXPECTED)
+def test_intersectional_cells_fit_inside_their_subgroups(catalog: Any, model_id: str) -> None:
+    source = _source(catalog, model_id)
+    levels = {f.id: set(f.levels) for f in source.factors.relevant}
+    single = {
+        (r.metric, r.dataset, r.operating_point, *next(iter(r.slice.items()))): int(r.n)  # type: ignore[arg-type]
+        for r in source.evaluation.results
+        if len(r.slice) == 1
+    }
+    cells = [r for r in source.evaluation.results if len(r.slice) >= 2]
+    assert len({tuple(sorted(r.slice.items())) for r in cells}) >= 2
+    for r in cells:
+        for factor, level in r.slice.items():
+            assert level in levels[factor], (r.slice, factor)
+            marginal = single.get((r.metric, r.dataset, r.operating_point, factor, level))
+            # A cell holds part of each of its one-factor subgroups, never more.
+            assert marginal is None or int(r.n) <= marginal, (r.metric, r.slice, marginal)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("model_id", EXPECTED)
+def test_datasheets_state_risks_and_licence(catalog: Any, model_id: str) -> None:
+    for d in _source(catalog, model_id).datasets:
+        assert d.uses is not None and d.uses.risks, d.id
+        assert d.distribution.license, d.id
+
+
+@pytest.mark.parametrize("model_id", EXPECTED)
+def test_regulatory_essentials_are_written(catalog: Any, model_id: str) -> None:
+    source = _source(catalog, model_id)
+    assert source.model.standards and all(s.scope for s in source.model.standards)
+    assert source.intended_use.instructions
+    assert source.risk.hazards and len({h.id for h in source.risk.hazards}) == len(source.risk.hazards)
+    assert source.risk.cybersecurity is not None and source.risk.cybersecurity.threats
+    assert source.lifecycle.change_control is not None and source.lifecycle.post_market is not None
+    points = [op for output in source.system.outputs for op in output.operating_points]
+    assert points and all(op.rationale for op in points)
+    assert sum(op.default for op in points) == 1
+
+
+@pytest.mark.parametrize("model_id", EXPECTED)
+def test_every_framework_is_fully_covered(catalog: Any, model_id: str) -> None:
+    from compiler.coverage import assess, summarise
+    from compiler.frameworks import framework_ids
+
+    summaries = summarise(assess(_source(catalog, model_id), framework_ids()))
+    assert [(s.framework, s.partial, s.missing) for s in summaries if s.partial or s.missing] == []
+
+
+def test_made_up_registry_ids_are_marked_fictional(catalog: Any) -> None:
+    trials = [e for m in catalog.models for e in m.source.evaluation.evidence if e.kind == "trial"]
+    assert trials
+    for e in trials:
+        assert "fictional" in e.id.lower() and "fictional" in (e.title or "").lower(), e.id
+
+
+def test_the_knowledge_base_is_a_retrieval_corpus(catalog: Any) -> None:
+    source = _source(catalog, "support-rag-assistant")
+    roles = {d.id: d.role for d in source.datasets}
+    assert roles["knowledge-base"] == "corpus"
+    assert "train" in roles.values()  # the fine-tuned guardrail classifier has training data of its own
+    text = (CONTENT / "support-rag-assistant" / "datasets" / "knowledge-base.yaml").read_text(encoding="utf-8")
+    assert not text.startswith("#")
 
 
 # --- the chest X-ray results are computed from its seeded predictions ----------------------------

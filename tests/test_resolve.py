@@ -143,7 +143,7 @@ def test_reference_added_after_the_lock_is_reported(project: Path) -> None:
         ),
         (
             "wandb://run-1/summary/auroc",
-            "wandb://run-1/summary/auroc: no reader for wandb:// references in this version of docs-compile",
+            "wandb://run-1/summary/auroc: no wandb source is declared",
         ),
     ],
 )

@@ -27,9 +27,12 @@ class Lock:
     computed: list[dict[str, Any]] = field(default_factory=list)
     readers: dict[str, str] = field(default_factory=dict)
     resolved_at: str = ""
+    # Monitoring series keyed by their history reference; left out of the file when there are none,
+    # so locks of models without monitoring histories keep their form.
+    histories: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "lock_version": LOCK_VERSION,
             "model": self.model,
             "resolved_at": self.resolved_at,
@@ -37,6 +40,9 @@ class Lock:
             "facts": self.facts,
             "computed": self.computed,
         }
+        if self.histories:
+            found["histories"] = self.histories
+        return found
 
     def text(self) -> str:
         return json.dumps(self.as_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
@@ -85,6 +91,7 @@ def read_lock(folder: Path) -> Lock | None:
             computed=list(data["computed"]),
             readers=dict(data.get("readers", {})),
             resolved_at=str(data.get("resolved_at", "")),
+            histories=dict(data.get("histories", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise EvidenceError.at(

@@ -16,6 +16,7 @@ READERS: dict[str, tuple[str, str]] = {
     "mlflow": ("mlflow_reader", "MlflowReader"),
     "file": ("files", "FileReader"),
     "computed": ("predictions", "PredictionsReader"),
+    "wandb": ("wandb_reader", "WandbReader"),
 }
 
 

@@ -26,6 +26,7 @@ ROLE_SPLIT = {
     "test": "test",
     "external": "external",
     "monitoring": "monitoring",
+    "corpus": "corpus",
 }
 TASK_TYPE = "other"
 NO_INFO = "[More Information Needed]"

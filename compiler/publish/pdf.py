@@ -124,25 +124,25 @@ def _run(tasks: list[PdfTask], jobs: int, progress: Callable[[Document], None] |
     """Render in worker processes; results come back in task order whatever order they finish in."""
     import multiprocessing
 
-    if not tasks:
-        return []
-    # spawn: workers start clean (no inherited threads or locks from the caller), and are
-    # recycled after a few documents so memory stays bounded.
+    # spawn: workers start clean (no inherited threads or locks from the caller). Each pool serves
+    # at most TASKS_PER_WORKER documents per worker and is then shut down, so memory stays bounded.
+    # (Not max_tasks_per_child: on Python 3.11 the executor can hang when it replaces a worker.)
     context = multiprocessing.get_context("spawn")
-    outcomes: list[_Outcome | None] = [None] * len(tasks)
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)), mp_context=context, max_tasks_per_child=TASKS_PER_WORKER
-    ) as pool:
-        futures: dict[Future[_Outcome], int] = {pool.submit(render_task, task): i for i, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                outcomes[index] = future.result()
-            except Exception as exc:  # a worker died (out of memory, killed): name the document
-                outcomes[index] = _Outcome(problems=[_problem(tasks[index], f"PDF worker failed: {exc!r}")])
-            if progress is not None:
-                progress(tasks[index].document)
-    return [o if o is not None else _Outcome() for o in outcomes]
+    outcomes: list[_Outcome] = [_Outcome() for _ in tasks]
+    batch = jobs * TASKS_PER_WORKER
+    for start in range(0, len(tasks), batch):
+        chunk = range(start, min(start + batch, len(tasks)))
+        with ProcessPoolExecutor(max_workers=min(jobs, len(chunk)), mp_context=context) as pool:
+            futures: dict[Future[_Outcome], int] = {pool.submit(render_task, tasks[i]): i for i in chunk}
+            for future in as_completed(futures):
+                index = futures[future]
+                try:
+                    outcomes[index] = future.result()
+                except Exception as exc:  # a worker died (out of memory, killed): name the document
+                    outcomes[index] = _Outcome(problems=[_problem(tasks[index], f"PDF worker failed: {exc!r}")])
+                if progress is not None:
+                    progress(tasks[index].document)
+    return outcomes
 
 
 def _problem(task: PdfTask, message: str, hint: str = "") -> Problem:
