@@ -8,9 +8,10 @@ is an error naming the audience, template, line and source field — never a bla
 from __future__ import annotations
 
 import hashlib
+import re
 import types
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -200,10 +201,13 @@ class _Helpers:
             "default_point": self.default_point,
             "per_1000": self.per_1000,
             "plot_subgroups": self.plot_subgroups,
+            "trends": self.trends,
             "diagrams": self.diagrams,
             "mermaid": self.mermaid,
             "requirement_rows": self.requirement_rows,
             "coverage_of": self.coverage_of,
+            "framework_rows": self.framework_rows,
+            "framework_summary": self.framework_summary,
             "signoffs": self.signoffs,
             "all_signoffs": self.all_signoffs,
             "factor_name": self.factor_name,
@@ -318,6 +322,27 @@ class _Helpers:
             f"<figcaption>{escape(caption)}</figcaption></figure>\n"
         )
 
+    def trends(self) -> list[dict[str, Any]]:
+        """Monitoring trend figures (history against alert threshold); a crossed threshold is also a warning."""
+        from .monitoring import trends
+        from .validate import ValidModel
+
+        found = []
+        for trend in trends(ValidModel(self.model.loaded, self.source)):
+            path = f"assets/{trend.filename}"
+            self.assets[path] = trend.svg
+            if trend.warning and trend.warning not in self.warnings:
+                self.warnings.append(trend.warning)
+            figure = Markup(
+                f'\n<figure class="plot trend" id="trend-{formats.slug(trend.signal_id)}">'
+                f'<img src="{escape(path)}" alt="{escape(trend.alt)}">'
+                f"<figcaption>{escape(trend.caption)}</figcaption></figure>\n"
+            )
+            found.append(
+                {"signal": trend.signal_id, "figure": figure, "crossed": trend.crossed, "warning": trend.warning}
+            )
+        return found
+
     def diagrams(self) -> list[dict[str, Any]]:
         """Hand-written diagrams, plus a container diagram generated from components and flows if none is."""
         from .diagrams import container_diagram
@@ -361,6 +386,43 @@ class _Helpers:
 
     def requirement_rows(self) -> list[CoverageRow]:
         return requirement_rows(self.source, self.audience, self.tracker.reads)
+
+    def framework_rows(self) -> list[CoverageRow]:
+        """Coverage of this audience's frameworks, each row linked to the section of this document that shows it."""
+        from .coverage import coverage
+
+        rows = coverage(self.source, self.audience.config.frameworks)
+        return [replace(row, section=self._section_showing(row.fields)) for row in rows]
+
+    def framework_summary(self, name: str | None = None) -> list[dict[str, Any]]:
+        """Per framework of an audience (this one by default): title, counts, percent covered, open rows."""
+        from .coverage import assess, summarise
+
+        audience = self.audience if name is None else next((a for a in self.audiences if a.name == name), None)
+        if audience is None:
+            raise FieldError("", f"no audience '{name}' to report coverage of")
+        found = assess(self.source, audience.config.frameworks)
+        summaries = []
+        for summary in summarise(found):
+            open_rows = [
+                a.row for a in found if a.row.framework == summary.framework and a.row.status in ("missing", "partial")
+            ]
+            summaries.append({**summary.as_dict(), "applicable": summary.applicable, "open": open_rows})
+        return summaries
+
+    def _section_showing(self, fields: tuple[str, ...]) -> str:
+        """The section that read the fields most specifically (document order breaks ties), or ''."""
+        wanted = [re.sub(r"\[[^\]]*\]", "[]", f) for f in fields]
+        best, chosen = 0, ""
+        for name in self.audience.config.sections:
+            score = max(
+                (len(w) if _within(read, w) else len(read) for read in self.tracker.reads.get(name, ()) for w in wanted
+                 if _within(read, w) or _within(w, read)),
+                default=0,
+            )  # fmt: skip
+            if score > best:
+                best, chosen = score, name
+        return chosen
 
     def coverage_of(self, name: str) -> list[CoverageRow]:
         audience = next((a for a in self.audiences if a.name == name), None)
@@ -407,6 +469,11 @@ def requirement_rows(source: Source, audience: Audience, reads: dict[str, set[st
             )
         )
     return rows
+
+
+def _within(path: str, prefix: str) -> bool:
+    """Whether path is prefix or lies below it (`a.b` is within `a`, `a[]` and `a.b[].c` within `a.b`)."""
+    return path == prefix or path.startswith((prefix + ".", prefix + "["))
 
 
 def _present_at(node: Any, parts: list[str]) -> bool:
