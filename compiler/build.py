@@ -7,6 +7,7 @@ folder beside `<out>` that replaces it only when every output was written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -77,7 +78,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     models = [resolve(m) for m in catalog.models]  # resolve
     documents = render_all(models, chosen, every_audience, progress)  # render
     with source_date_epoch(models), staged_output(options.out) as stage:  # publish
-        pdfs = publish_pdfs(documents, stage, options, progress) if options.pdf else []
+        pdfs = publish_pdfs(documents, models, stage, options, progress) if options.pdf else []
         warnings = write_site(
             SiteInput(
                 documents=[d for d in documents if "site" in d.audience.config.outputs],
@@ -126,7 +127,11 @@ def render_all(
 
 
 def publish_pdfs(
-    documents: list[Document], stage: Path, options: BuildOptions, progress: Progress | None
+    documents: list[Document],
+    models: list[RenderInput],
+    stage: Path,
+    options: BuildOptions,
+    progress: Progress | None,
 ) -> list[dict[str, Any]]:
     """The PDFs of every document whose audience asks for one, under <stage>/pdf/<model-id>/<audience>.pdf."""
     try:
@@ -136,6 +141,7 @@ def publish_pdfs(
             raise
         raise UsageError("this installation cannot write PDFs (hint: build the site alone with --no-pdf)") from None
     wanted = [d for d in documents if "pdf" in d.audience.config.outputs]
+    attachments = {m.source.model.id: archival_files(m) for m in models}
     with tempfile.TemporaryDirectory(prefix="docs-compile-assets-") as tmp:
         asset_root = Path(tmp)
         for doc in wanted:
@@ -150,8 +156,28 @@ def publish_pdfs(
             profile=options.pdf_profile,
             asset_root=asset_root,
             progress=(lambda doc: progress("pdf", doc)) if progress else None,
+            attachments=attachments,
+            allowed_roots=[Path(options.content)],
         )
     return [{**e, "audience_slug": f"{e['model']}/{e['audience']}"} for e in entries]
+
+
+def archival_files(model: RenderInput) -> dict[str, bytes]:
+    """What an archival PDF carries: the model's source files and a manifest of them with the facts' provenance.
+
+    The build's own manifest.json lists the PDFs' hashes, so a PDF cannot embed it; this one is written first.
+    """
+    folder = model.loaded.folder
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in source_files(folder)}
+    manifest = {
+        "model": model.source.model.id,
+        "version": str(model.source.model.version),
+        "source_sha256": model.source_sha256,
+        "sources": [{"path": name, "sha256": hashlib.sha256(body).hexdigest()} for name, body in sorted(files.items())],
+        "provenance": model.provenance,
+    }
+    files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return files
 
 
 def write_exports(models: list[RenderInput], exports: Path) -> None:
