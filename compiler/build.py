@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .audience import Audience, load_audiences
+from .audience import load_audiences
+from .cache import Cache, cache_root
 from .document import Document
-from .errors import Problem, RenderError, UsageError
+from .errors import UsageError
+from .incremental import inputs_key, previous_build, remember_build, render_all
 from .load import load_project
 from .publish.output import sha256_file, source_files, staged_output, write_manifest
 from .publish.site import SiteInput, write_site
-from .render import RenderInput, render_document, source_sha256
+from .render import RenderInput, source_sha256
 from .schema import Source
 from .validate import Catalog, ValidModel, validate_project
 
@@ -57,6 +59,8 @@ class BuildOptions:
     pdf_profile: str | None = None
     mkdocs_config: Path | None = None
     """mkdocs.yml; default: the one beside the audiences folder, else in the working directory."""
+    cache_dir: Path | None = None
+    """The build cache; default: $DOCS_COMPILE_CACHE, else .docs-compile-cache/ beside the content folder."""
 
 
 @dataclass
@@ -68,17 +72,28 @@ class BuildResult:
     pdfs: list[dict[str, Any]]
     manifest: dict[str, Any]
     warnings: list[str]
+    document_slugs: list[str] = field(default_factory=list)
+    """`<model-id>/<audience>` of every document, also when the output was kept as it was."""
+    unchanged: bool = False
+    """No input changed since the build that wrote options.out: it was kept as it is (documents is empty)."""
 
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Compile every chosen model into every chosen audience's documents under options.out."""
+    cache = Cache(cache_root(Path(options.content).resolve().parent, options.cache_dir))
+    key = inputs_key(options.content, options.audiences, _mkdocs_config(options), _key_options(options))
+    previous = previous_build(cache, key, options.out)
+    if previous is not None:  # nothing changed since the build that wrote options.out
+        return BuildResult(
+            Path(options.out), [], previous.pdfs, previous.manifest, previous.warnings, previous.documents, True
+        )
     catalog = validate_project(load_project(options.content, options.models or None))  # load + validate
     every_audience = load_audiences(options.audiences)
     chosen = load_audiences(options.audiences, options.audience_names or None)
     models = [resolve(m) for m in catalog.models]  # resolve
-    documents = render_all(models, chosen, every_audience, progress)  # render
+    documents = render_all(models, chosen, every_audience, progress, cache, options.jobs)  # render
     with source_date_epoch(models), staged_output(options.out) as stage:  # publish
-        pdfs = publish_pdfs(documents, models, stage, options, progress) if options.pdf else []
+        pdfs = publish_pdfs(documents, models, stage, options, progress, cache) if options.pdf else []
         warnings = write_site(
             SiteInput(
                 documents=[d for d in documents if "site" in d.audience.config.outputs],
@@ -93,7 +108,19 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         manifest = write_manifest(stage, _manifest_header(catalog, models, documents, pdfs, options))
     for doc in documents:
         warnings.extend(f"{doc.slug}: {w}" for w in doc.warnings)
-    return BuildResult(Path(options.out), documents, pdfs, manifest, warnings)
+    slugs = [d.slug for d in documents]
+    remember_build(cache, key, options.out, slugs, pdfs, warnings)
+    return BuildResult(Path(options.out), documents, pdfs, manifest, warnings, slugs)
+
+
+def _key_options(options: BuildOptions) -> dict[str, Any]:
+    """The options that change what a build writes (not --jobs, not where the cache is)."""
+    return {
+        "models": list(options.models),
+        "audiences": list(options.audience_names),
+        "pdf": options.pdf,
+        "pdf_profile": options.pdf_profile,
+    }
 
 
 def resolve(valid: ValidModel) -> RenderInput:
@@ -103,35 +130,13 @@ def resolve(valid: ValidModel) -> RenderInput:
     return RenderInput(valid.loaded, resolved_source(valid), source_sha256(files), provenance(valid))
 
 
-def render_all(
-    models: list[RenderInput], audiences: list[Audience], every: list[Audience], progress: Progress | None
-) -> list[Document]:
-    """Every (model, audience) document; all template errors are collected and raised at once."""
-    documents: list[Document] = []
-    problems: list[Problem] = []
-    for model in models:
-        for audience in audiences:
-            if not audience.applies(model.source.model.domain):
-                continue
-            try:
-                doc = render_document(model, audience, every)
-            except RenderError as error:
-                problems.extend(error.problems)
-                continue
-            documents.append(doc)
-            if progress:
-                progress("render", doc)
-    if problems:
-        raise RenderError(problems)
-    return documents
-
-
 def publish_pdfs(
     documents: list[Document],
     models: list[RenderInput],
     stage: Path,
     options: BuildOptions,
     progress: Progress | None,
+    cache: Cache | None = None,
 ) -> list[dict[str, Any]]:
     """The PDFs of every document whose audience asks for one, under <stage>/pdf/<model-id>/<audience>.pdf."""
     try:
@@ -158,6 +163,7 @@ def publish_pdfs(
             progress=(lambda doc: progress("pdf", doc)) if progress else None,
             attachments=attachments,
             allowed_roots=[Path(options.content)],
+            cache=cache,
         )
     return [{**e, "audience_slug": f"{e['model']}/{e['audience']}"} for e in entries]
 

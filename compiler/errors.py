@@ -9,6 +9,8 @@ from typing import Any
 EXIT_OK = 0
 EXIT_GATE = 1
 EXIT_INPUT = 2
+EXIT_BUSY = 3
+"""Another build holds the output folder; nothing was written, try again when it has finished."""
 
 
 @dataclass(frozen=True)
@@ -109,3 +111,9 @@ class GateFailure(CompilerError):
     """A release gate failed (check); the input itself was readable."""
 
     exit_code = EXIT_GATE
+
+
+class BuildBusy(CompilerError):
+    """Another build is writing the same output folder right now."""
+
+    exit_code = EXIT_BUSY

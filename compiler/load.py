@@ -16,12 +16,14 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Location, Problem
+from .limits import Limits, current, hint
 
 MODEL_FILE = "model.yaml"
 INCLUDE_KEY = "$include"
-MAX_FILE_BYTES = 4 * 1024 * 1024
-MAX_NODES = 200_000
-MAX_DEPTH = 64
+MAX_FILE_BYTES = Limits.file_bytes
+MAX_NODES = Limits.values
+MAX_DEPTH = Limits.depth
+"""Defaults; the bounds in force come from `limits.current()` (environment variables can change them)."""
 
 FieldPath = tuple[str | int, ...]
 
@@ -179,6 +181,8 @@ class _Reader:
         self.problems = problems
         self.stack: list[Path] = []
         self.nodes = 0
+        self.bytes = 0
+        self.limits: Limits = current()
 
     # --- files -------------------------------------------------------------------------------
 
@@ -200,6 +204,16 @@ class _Reader:
                 loader.dispose()
         except yaml.MarkedYAMLError as exc:
             self._yaml_error(shown, exc)
+            return None
+        except yaml.reader.ReaderError as exc:  # a character YAML forbids; it knows only the offset
+            before = text[: exc.position]
+            line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            self._fail(
+                Location(shown, line, column),
+                f"YAML cannot contain the control character U+{code:04X}",
+                hint="remove it, or write it as an escape such as \\x07 inside double quotes",
+            )
             return None
         except yaml.YAMLError as exc:
             self._fail(Location(shown, 1, 1), f"YAML error: {exc}")
@@ -225,11 +239,19 @@ class _Reader:
         if not path.is_file():
             self._fail(where, f"{shown} is not a file")
             return None
-        if size > MAX_FILE_BYTES:
+        if size > self.limits.file_bytes:
             self._fail(
                 Location(shown, 1, 1),
-                f"file is too large ({size:,} bytes; the limit is {MAX_FILE_BYTES:,})",
+                f"file is too large ({size:,} bytes; the limit is {self.limits.file_bytes:,})",
                 hint="split it with `$include` or move data into an evidence file",
+            )
+            return None
+        self.bytes += size
+        if self.bytes > self.limits.source_bytes:
+            self._fail(
+                where,
+                f"the model's files add up to more than {self.limits.source_bytes:,} bytes",
+                hint=f"move data into evidence files, {hint('source_bytes')}",
             )
             return None
         raw = path.read_bytes()
@@ -271,16 +293,16 @@ class _Reader:
     def _construct(self, node: Node, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader, depth: int) -> Any:
         self.nodes += 1
         here = _loc(shown, node)
-        if self.nodes > MAX_NODES:
-            if self.nodes == MAX_NODES + 1:
+        if self.nodes > self.limits.values:
+            if self.nodes == self.limits.values + 1:
                 self._fail(
                     here,
-                    f"the source expands to more than {MAX_NODES:,} values",
+                    f"the source expands to more than {self.limits.values:,} values",
                     hint="aliases that repeat other aliases multiply (a 'billion laughs' document); write values out",
                 )
             return None
-        if depth > MAX_DEPTH:
-            self._fail(here, f"nested deeper than {MAX_DEPTH} levels", hint="flatten the structure")
+        if depth > self.limits.depth:
+            self._fail(here, f"nested deeper than {self.limits.depth} levels", hint="flatten the structure")
             return None
         model.positions.setdefault(at, here)
         if isinstance(node, ScalarNode):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from . import __version__, formats
@@ -23,7 +24,7 @@ from .audience import Audience
 from .document import CoverageRow, Document, DocumentMeta, SignoffRow
 from .errors import Location, Problem, RenderError
 from .load import LoadedModel, display_path
-from .schema import Result, Source
+from .schema import Metric, Result, Source
 from .signoff import signoff_rows
 from .view import FieldError, Tracker, unwrap, wrap
 
@@ -41,10 +42,34 @@ class RenderInput:
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
+_ENVIRONMENTS: dict[tuple[Any, ...], jinja2.Environment] = {}
+
+
 def environment(audience: Audience) -> jinja2.Environment:
-    """The Jinja2 environment of an audience: its search path, then the shared `_common` folder."""
+    """The Jinja2 environment of an audience: its search path, then the shared `_common` folder.
+
+    Kept while no template file changes (name, size and modification time), so each template is
+    compiled once per process rather than once per document.
+    """
     folders = [*audience.search_path, audience.folder.parent / COMMON_FOLDER]
-    env = jinja2.Environment(
+    state = tuple(
+        (str(p), s.st_size, s.st_mtime_ns)
+        for f in folders
+        if f.is_dir()
+        for p in sorted(f.rglob("*.j2"))
+        for s in [p.stat()]
+    )
+    key = (tuple(str(f) for f in folders), state)
+    if key not in _ENVIRONMENTS:
+        if len(_ENVIRONMENTS) > 32:
+            _ENVIRONMENTS.clear()
+        _ENVIRONMENTS[key] = _new_environment(folders)
+    return _ENVIRONMENTS[key]
+
+
+def _new_environment(folders: list[Path]) -> jinja2.Environment:
+    # Audience folders are data anyone may add: the sandbox keeps their templates away from Python internals.
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(f) for f in folders if f.is_dir()]),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -136,7 +161,17 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], audienc
         file = display_path(Path(exc.filename)) if exc.filename else name
         problem = Problem(Location(file, exc.lineno, 1), f"audience '{audience.name}': {exc.message}")
         raise RenderError([problem]) from None
-    except (FieldError, jinja2.UndefinedError, RenderError, ValueError, TypeError, KeyError) as exc:
+    except (
+        FieldError,
+        jinja2.TemplateError,
+        RenderError,
+        ArithmeticError,
+        AttributeError,
+        LookupError,
+        RecursionError,
+        TypeError,
+        ValueError,
+    ) as exc:  # whatever a template's own code raises is a mistake in that template
         if isinstance(exc, RenderError):
             raise
         raise _placed(exc, audience, env, name) from None
@@ -306,16 +341,22 @@ class _Helpers:
 
     def plot_subgroups(self, metric_id: str, factor_id: str) -> Markup:
         """An SVG plot of a metric per level of a factor (95% CI bars, overall line), as a figure."""
-        from .plots import subgroup_plot
-
         metric = self.metrics[metric_id]
-        rows = [r for r in self.source.evaluation.results if r.metric == metric_id and list(r.slice) == [factor_id]]
         overall = self.result(metric_id)
+        # One dataset per plot: the one the overall result comes from (levels recur across test sets).
+        dataset = overall.dataset if overall else None
+        rows = [
+            r
+            for r in self.source.evaluation.results
+            if r.metric == metric_id and list(r.slice) == [factor_id] and (dataset is None or r.dataset == dataset)
+        ]
         factor = self.factor_name(factor_id)
-        svg, alt = subgroup_plot(metric, factor, rows, overall, self.default_point())
+        svg, alt = _plot(metric, factor, rows, overall, self.default_point())
         path = f"assets/{metric_id}-by-{factor_id}.svg"
         self.assets[path] = svg
-        caption = f"{metric.name} by {factor.lower()}, with 95% confidence intervals."
+        names = {d.id: d.name for d in self.source.datasets}
+        on = f" on {names.get(dataset, dataset)}" if dataset else ""
+        caption = f"{metric.name} by {factor.lower()}{on}, with 95% confidence intervals."
         return Markup(
             f'\n<figure class="plot" id="fig-{formats.slug(metric_id)}-{formats.slug(factor_id)}">'
             f'<img src="{escape(path)}" alt="{escape(alt)}">'
@@ -441,6 +482,27 @@ class _Helpers:
             for row in signoff_rows(self.model.loaded, self.source, audience):
                 rows[(row.section, row.role, row.date, row.reviewer)] = row
         return sorted(rows.values(), key=lambda r: (r.section, r.role, r.date, r.reviewer))
+
+
+_PLOTS: dict[str, tuple[bytes, str]] = {}
+
+
+def _plot(
+    metric: Metric, factor: str, rows: list[Result], overall: Result | None, point: str | None
+) -> tuple[bytes, str]:
+    """subgroup_plot, drawn once per process for the same inputs (audiences of one model share their plots)."""
+    from .plots import subgroup_plot
+
+    key = hashlib.sha256(
+        repr(
+            (metric.model_dump(), factor, [r.model_dump() for r in rows], overall and overall.model_dump(), point)
+        ).encode()
+    ).hexdigest()
+    if key not in _PLOTS:
+        if len(_PLOTS) > 64:
+            _PLOTS.clear()
+        _PLOTS[key] = subgroup_plot(metric, factor, rows, overall, point)
+    return _PLOTS[key]
 
 
 def requirement_rows(source: Source, audience: Audience, reads: dict[str, set[str]]) -> list[CoverageRow]:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, SourceError
+from .limits import source_problems
 from .load import FieldPath, LoadedModel, Project, closest, discover, dotted, kind_of
 from .schema import Source, json_schema
 
@@ -62,6 +63,9 @@ def validate_project(project: Project) -> Catalog:
 
 def validate_model(loaded: LoadedModel) -> Source | list[Problem]:
     """The typed source, or the list of problems that stop it from being one."""
+    bounds = source_problems(loaded)
+    if bounds:  # refused before the schema and every later stage spend time on it
+        return bounds
     try:
         source = Source.model_validate(loaded.data)
     except ValidationError as exc:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import operator
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from compiler.load import load_project
-from compiler.schema import Source, json_schema
+from compiler.resolve import resolved_source
+from compiler.schema import Result, Source, json_schema
 from compiler.validate import validate_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,9 +32,10 @@ def catalog() -> Any:
 
 
 def _source(catalog: Any, model_id: str) -> Source:
+    """The model's source as the documents see it: fact references and computed results from the lock."""
     model = catalog.get(model_id)
     assert model is not None, f"{model_id} did not validate"
-    return model.source  # type: ignore[no-any-return]
+    return resolved_source(model)
 
 
 def test_every_example_validates(catalog: Any) -> None:
@@ -70,14 +73,14 @@ def test_subgroup_counts_add_up_to_the_overall_count(catalog: Any, model_id: str
         key = (r.metric, r.dataset, r.operating_point)
         if not r.slice:
             overall[key] = int(r.n)  # type: ignore[arg-type]
-        elif len(r.slice) == 1:
+        elif len(r.slice) == 1 and "size" not in r.slice:  # a pneumothorax size exists only for positives
             ((factor, level),) = r.slice.items()
             by_factor[(*key, factor)][level] = int(r.n)  # type: ignore[arg-type]
     checked = 0
-    for (*key, factor), counts in by_factor.items():
+    for (*head, factor), counts in by_factor.items():
         complete = set(counts) == levels[factor]
-        if tuple(key) in overall and complete:
-            assert sum(counts.values()) == overall[tuple(key)], (key, factor, counts)
+        if tuple(head) in overall and complete:
+            assert sum(counts.values()) == overall[tuple(head)], (head, factor, counts)
             checked += 1
     assert checked >= 2
 
@@ -91,11 +94,19 @@ def test_chest_xray_reports_every_level_of_every_evaluation_factor(catalog: Any)
     ]
     assert source.factors.evaluation == ["sex", "age_band", "manufacturer", "view", "site", "size"]
     assert missing == []
-    intersections = [r for r in source.evaluation.results if len(r.slice) >= 2]
-    assert len({tuple(sorted(r.slice.items())) for r in intersections}) == 2
-    points = {r.operating_point for r in source.evaluation.results if not r.slice and r.dataset == "internal-test"}
-    assert points == {None, "high-sensitivity", "high-specificity"}
+    for dataset in ("internal-test", "external-test"):
+        rows = [r for r in source.evaluation.results if r.dataset == dataset]
+        cells = {tuple(sorted(r.slice.items())) for r in rows if len(r.slice) >= 2}
+        assert len(cells) == 6, dataset  # every sex x age-band cell
+        overall = {(r.metric, r.operating_point) for r in rows if not r.slice}
+        per_point = {(m, op) for m in ("sensitivity", "specificity", "ppv", "npv") for op in POINTS}
+        assert overall == {("auroc", None)} | per_point, dataset
+        for factor in ("sex", "age_band", "view"):
+            metrics = {r.metric for r in rows if list(r.slice) == [factor]}
+            assert metrics == {"auroc", "sensitivity", "specificity", "ppv", "npv"}, (dataset, factor)
 
+
+POINTS = ("high-sensitivity", "high-specificity")
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -218,55 +229,184 @@ def test_the_knowledge_base_is_a_retrieval_corpus(catalog: Any) -> None:
 # --- the chest X-ray results are computed from its seeded predictions ----------------------------
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    with (CXR / "evidence" / name).open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+def _frame(dataset: str) -> Any:
+    import pandas as pd
+
+    path = CXR / "evidence" / f"{dataset}-predictions.csv"
+    return pd.read_csv(path, dtype={"label": int, "score": float}, keep_default_na=False, comment="#")
 
 
-def _auroc(rows: list[dict[str, str]]) -> float:
-    scores = sorted((float(r["score"]), int(r["label"])) for r in rows)
-    ranks: list[float] = []
-    i = 0
-    while i < len(scores):
-        j = i
-        while j + 1 < len(scores) and scores[j + 1][0] == scores[i][0]:
-            j += 1
-        ranks.extend([(i + j) / 2 + 1] * (j - i + 1))  # average rank for ties
-        i = j + 1
-    positives = sum(label for _, label in scores)
-    negatives = len(scores) - positives
-    rank_sum = sum(rank for rank, (_, label) in zip(ranks, scores, strict=True) if label)
-    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+def _one(source: Source, metric: str, dataset: str, slice_: dict[str, str], op: str | None = None) -> Result:
+    found = [
+        r
+        for r in source.evaluation.results
+        if (r.metric, r.dataset, r.slice, r.operating_point) == (metric, dataset, slice_, op)
+    ]
+    assert len(found) == 1, (metric, dataset, slice_, op, len(found))
+    return found[0]
 
 
-def _proportion(metric: str, rows: list[dict[str, str]], threshold: float) -> tuple[float, int]:
-    flagged = [float(r["score"]) >= threshold for r in rows]
-    labels = [r["label"] == "1" for r in rows]
-    pairs = list(zip(flagged, labels, strict=True))
-    chosen = {
-        "sensitivity": [f for f, y in pairs if y],
-        "specificity": [not f for f, y in pairs if not y],
-        "ppv": [y for f, y in pairs if f],
-        "npv": [not y for f, y in pairs if not f],
-    }[metric]
-    return sum(chosen) / len(chosen), len(chosen)
+# A few cells of every kind: overall, one factor, an intersection, a level seen only externally,
+# both operating points, a small cell.
+CELLS = [
+    ("internal-test", {}, "high-sensitivity"),
+    ("internal-test", {}, "high-specificity"),
+    ("internal-test", {"sex": "female"}, "high-sensitivity"),
+    ("internal-test", {"sex": "female", "age_band": "65+"}, "high-sensitivity"),
+    ("internal-test", {"view": "AP"}, "high-sensitivity"),
+    ("external-test", {}, "high-specificity"),
+    ("external-test", {"manufacturer": "Fujifilm"}, "high-sensitivity"),
+    ("external-test", {"sex": "male", "age_band": "18-39"}, "high-sensitivity"),
+]
 
 
-def test_chest_xray_results_match_the_predictions_file(catalog: Any) -> None:
+@pytest.mark.parametrize(("dataset", "slice_", "op"), CELLS)
+def test_chest_xray_computed_results_match_scikit_learn(
+    catalog: Any, dataset: str, slice_: dict[str, str], op: str
+) -> None:
+    from scipy.stats import binomtest
+    from sklearn.metrics import confusion_matrix, precision_score, recall_score, roc_auc_score
+
     source = _source(catalog, "chest-xray-triage")
-    rows = {
-        "internal-test": _rows("internal-test-predictions.csv"),
-        "external-test": _rows("external-test-predictions.csv"),
+    thresholds = {p.id: float(p.threshold) for out in source.system.outputs for p in out.operating_points}
+    frame = _frame(dataset)
+    for factor, level in slice_.items():
+        frame = frame[frame[factor] == level]
+    y, flagged = frame["label"].to_numpy(), (frame["score"] >= thresholds[op]).to_numpy().astype(int)
+    tn, fp, fn, tp = (int(v) for v in confusion_matrix(y, flagged, labels=[0, 1]).ravel())
+    expected = {
+        "sensitivity": (recall_score(y, flagged), tp, tp + fn, "positives"),
+        "specificity": (recall_score(y, flagged, pos_label=0), tn, tn + fp, "negatives"),
+        "ppv": (precision_score(y, flagged), tp, tp + fp, "predicted positives"),
+        "npv": (precision_score(y, flagged, pos_label=0), tn, tn + fn, "predicted negatives"),
     }
-    thresholds = {op.id: float(op.threshold) for out in source.system.outputs for op in out.operating_points}
-    assert len(rows["internal-test"]) == 2400 and len(rows["external-test"]) == 1200
-    for r in source.evaluation.results:
-        subset = [row for row in rows[str(r.dataset)] if all(row[k] == v for k, v in r.slice.items())]
-        if r.metric == "auroc":
-            value, n = _auroc(subset), len(subset)
-        else:
-            value, n = _proportion(r.metric, subset, thresholds[str(r.operating_point)])
-        assert (round(value, 3), n) == (r.value, r.n), r
+    for metric, (value, successes, total, denominator) in expected.items():
+        found = _one(source, metric, dataset, slice_, op)
+        wilson = binomtest(successes, total).proportion_ci(method="wilson")
+        assert found.n == total, metric  # n is the denominator of the proportion
+        assert math.isclose(float(found.value), value, abs_tol=1e-6), metric
+        assert math.isclose(float(found.ci_low), wilson.low, abs_tol=1e-6), metric  # type: ignore[arg-type]
+        assert math.isclose(float(found.ci_high), wilson.high, abs_tol=1e-6), metric  # type: ignore[arg-type]
+        assert found.ci_method == f"Wilson score interval, 95%, on {total} {denominator}", metric
+        assert (found.flag is not None) == (total < 30), (metric, total, found.flag)
+    if op == "high-sensitivity":  # AUROC is threshold-free and reported once per cell
+        auroc = _one(source, "auroc", dataset, slice_)
+        assert math.isclose(float(auroc.value), roc_auc_score(y, frame["score"]), abs_tol=1e-6)
+        assert auroc.ci_method == "percentile bootstrap stratified by label, 1000 resamples, seed 20250331, 95%"
+
+
+@pytest.mark.parametrize(
+    ("dataset", "slice_", "tolerance"),
+    [("internal-test", {}, 0.004), ("internal-test", {"sex": "female", "age_band": "65+"}, 0.008)],
+)
+def test_chest_xray_auroc_interval_agrees_with_an_independent_bootstrap(
+    catalog: Any, dataset: str, slice_: dict[str, str], tolerance: float
+) -> None:
+    """A label-stratified percentile bootstrap with scikit-learn's AUROC; the bounds differ by Monte Carlo error only."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    frame = _frame(dataset)
+    for factor, level in slice_.items():
+        frame = frame[frame[factor] == level]
+    y, s = frame["label"].to_numpy().astype(bool), frame["score"].to_numpy()
+    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+    rng = np.random.default_rng(7)
+    draws = []
+    for _ in range(1000):
+        rows = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+        draws.append(roc_auc_score(y[rows], s[rows]))
+    low, high = np.quantile(draws, [0.025, 0.975])
+    found = _one(_source(catalog, "chest-xray-triage"), "auroc", dataset, slice_)
+    assert abs(float(found.ci_low) - low) < tolerance and abs(float(found.ci_high) - high) < tolerance, (  # type: ignore[arg-type]
+        found.ci_low,
+        found.ci_high,
+        low,
+        high,
+    )
+
+
+def test_chest_xray_results_are_never_typed_by_hand() -> None:
+    """Every number of every hand-listed result is a fact reference into the predictions."""
+    import yaml
+
+    entries = yaml.safe_load((CXR / "evaluation" / "results.yaml").read_text(encoding="utf-8"))
+    assert entries, "results.yaml lists the size results"
+    for entry in entries:
+        for key in ("value", "ci_low", "ci_high", "n"):
+            assert str(entry[key]).startswith("computed://"), (entry["slice"], key)
+    model = yaml.safe_load((CXR / "model.yaml").read_text(encoding="utf-8"))
+    sources = {s["id"]: s for s in model["evidence"]["sources"]}
+    assert {c["source"] for c in model["evaluation"]["computed"]} == set(sources)
+    assert all(s["kind"] == "predictions" and s["synthetic"] is True for s in sources.values())
+
+
+def test_chest_xray_lock_is_current(copy_examples: Callable[..., Path], cli: Callable[..., Any]) -> None:
+    copy_examples("chest-xray-triage", audiences=False)
+    result = cli("resolve", "--check", "--model", "chest-xray-triage")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "facts.lock.json current" in result.output
+
+
+def test_chest_xray_predictions_are_rewritten_byte_for_byte(tmp_path: Path) -> None:
+    """The seeded generator the documents cite reproduces the committed predictions files exactly."""
+    script = tmp_path / "generate_predictions.py"
+    shutil.copy(CXR / "evidence" / "generate_predictions.py", script)
+    subprocess.run([sys.executable, str(script)], check=True, cwd=tmp_path)
+    for name in ("internal-test-predictions.csv", "external-test-predictions.csv"):
+        written = (tmp_path / name).read_bytes()
+        assert written.startswith(b"# SYNTHETIC demonstration data"), name
+        assert written == (CXR / "evidence" / name).read_bytes(), name
+
+
+def test_chest_xray_views_label_the_numbers_synthetic(catalog: Any) -> None:
+    """The appendix of the technical and regulatory views and the clinician footnote say the predictions are synthetic."""
+    from compiler.audience import load_audiences
+    from compiler.build import resolve
+    from compiler.render import render_document
+
+    model = resolve(catalog.get("chest-xray-triage"))
+    every = load_audiences(REPO / "audiences")
+    docs = {a.name: render_document(model, a, every).markdown for a in every}
+    files = "<code>evidence/internal-test-predictions.csv</code>, <code>evidence/external-test-predictions.csv</code>"
+    for name in ("technical", "regulatory"):
+        appendix = docs[name].split("## Evidence appendix", 1)[1]
+        assert f"**Synthetic demonstration data.** {files} are synthetic" in appendix, name
+        assert appendix.count("(synthetic), sha256 <code>") == 4, name  # one row per evaluation.computed entry
+    assert f"computed from **synthetic demonstration data** ({files}), not from real patients" in docs["clinician"]
+    for name, markdown in docs.items():
+        assert "computed from synthetic predictions written by a seeded generator" in markdown, name  # data_notice
+
+
+# Numbers quoted in prose (limitations, fairness findings, hazards) must be the computed ones.
+QUOTED = [
+    ("risk.limitations", "(0.862)", "sensitivity", {"size": "small"}),
+    ("risk.limitations", "(0.875)", "sensitivity", {"view": "AP"}),
+    ("risk.limitations", "(0.992)", "sensitivity", {"size": "large"}),
+    ("risk.limitations", "(0.946)", "sensitivity", {"view": "PA"}),
+    ("evaluation.fairness", "female 0.929", "sensitivity", {"sex": "female"}),
+    ("evaluation.fairness", "male 0.912", "sensitivity", {"sex": "male"}),
+    ("evaluation.fairness", "65+ (0.796)", "specificity", {"age_band": "65+"}),
+    ("risk.hazards", "(0.918 on internal-test)", "sensitivity", {}),
+    ("risk.hazards", "(0.421 at test prevalence", "ppv", {}),
+]
+
+
+@pytest.mark.parametrize(("where", "quoted", "metric", "slice_"), QUOTED)
+def test_chest_xray_prose_quotes_the_computed_numbers(
+    catalog: Any, where: str, quoted: str, metric: str, slice_: dict[str, str]
+) -> None:
+    import re
+
+    source = _source(catalog, "chest-xray-triage")
+    section: Any = source
+    for part in where.split("."):
+        section = getattr(section, part)
+    text = section.model_dump_json() if hasattr(section, "model_dump_json") else str(section)
+    assert quoted in text, where
+    found = _one(source, metric, "internal-test", slice_, "high-sensitivity")
+    (number,) = re.findall(r"\d\.\d{3}", quoted)
+    assert f"{float(found.value):.3f}" == number, (metric, slice_)
 
 
 def test_chest_xray_ppv_and_npv_follow_from_prevalence(catalog: Any) -> None:

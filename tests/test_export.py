@@ -110,10 +110,12 @@ def _example_cases() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("example", "fmt"), _example_cases())
 def test_every_example_exports_in_every_format(example: str, fmt: str, offline: None) -> None:
     from compiler.load import load_project
+    from compiler.resolve import resolved_source
     from compiler.validate import validate_project
 
     catalog = validate_project(load_project(REPO / "content", [example]))
-    source = catalog.models[0].source
+    # As `docs-compile export` does: fact references and computed results come from the lock.
+    source = resolved_source(catalog.models[0])
     if fmt not in applicable(source):
         with pytest.raises(UsageError, match="the CHAI applied model card is for health models"):
             export(source, fmt)

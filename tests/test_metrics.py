@@ -124,7 +124,7 @@ def test_bootstrap_of_a_perfect_small_cell_is_flagged() -> None:
     s = np.r_[np.full(6, 0.9), np.full(6, 0.1)]
     (_, auroc), (_, f1) = estimate_all(Cell(y, s, "tiny", 1, 200), ["auroc", "f1"], [("mid", 0.5)], "auto")
     assert (auroc.value, auroc.ci_low, auroc.ci_high) == (1.0, 1.0, 1.0)
-    assert auroc.flags == ("small cell (n = 12 < 30)",)
+    assert auroc.flags == ("small cell (n = 12 < 30)", "few positives (6 < 30)")
     assert f1.flags == ("small cell (n = 12 < 30)",)
 
 

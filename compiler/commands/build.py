@@ -19,7 +19,15 @@ from ..errors import UsageError
     "--audience", "audience_names", multiple=True, metavar="NAME", help="Build only this audience (repeatable)."
 )
 @click.option("--no-pdf", is_flag=True, help="Build the site and exports without PDFs.")
-@click.option("--jobs", type=int, default=1, show_default=True, help="PDFs rendered in parallel.")
+@click.option(
+    "--jobs", type=int, default=1, show_default=True, help="Worker processes for documents, diagrams, plots and PDFs."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Build cache (safe to delete) [$DOCS_COMPILE_CACHE, else .docs-compile-cache beside the content folder].",
+)
 @click.option(
     "--pdf-profile", metavar="NAME", default=None, help="PDF profile for every PDF (default: each audience's)."
 )
@@ -32,6 +40,7 @@ def command(
     audience_names: tuple[str, ...],
     no_pdf: bool,
     jobs: int,
+    cache_dir: Path | None,
     pdf_profile: str | None,
     **given: Any,
 ) -> None:
@@ -39,6 +48,8 @@ def command(
 
     Writes <out>/site/ (static site), <out>/pdf/<model-id>/<audience>.pdf, <out>/exports/ and
     <out>/manifest.json. The previous <out> is replaced only when the whole build succeeded.
+    Documents, diagrams, plots and PDFs whose inputs did not change are taken from the build cache;
+    when no input changed at all, <out> is kept as it is.
     """
     from ..build import BuildOptions, build
 
@@ -54,6 +65,7 @@ def command(
         pdf=not no_pdf,
         jobs=jobs,
         pdf_profile=pdf_profile,
+        cache_dir=cache_dir,
     )
     started = time.monotonic()
     result = build(options) if opts.quiet or opts.json else _with_progress(options)
@@ -62,10 +74,11 @@ def command(
     summary = {
         "ok": True,
         "out": str(opts.out),
-        "documents": sorted(d.slug for d in result.documents),
+        "documents": sorted(result.document_slugs),
         "pdfs": sorted(e["path"] for e in result.pdfs),
         "site_bytes": site_bytes,
         "seconds": round(seconds, 2),
+        "unchanged": result.unchanged,
         "warnings": result.warnings,
     }
     if opts.json:
@@ -73,8 +86,9 @@ def command(
     elif not opts.quiet:
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)
+        verb = "kept (no input changed)" if result.unchanged else "built"
         click.echo(
-            f"built {len(result.documents)} document(s), {len(result.pdfs)} PDF(s) into {opts.out} "
+            f"{verb} {len(result.document_slugs)} document(s), {len(result.pdfs)} PDF(s) into {opts.out} "
             f"in {seconds:.1f} s (site {site_bytes / 1e6:.1f} MB)"
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -178,6 +178,9 @@ def estimate(cell: Cell, metric: str, threshold: float | None, ci: str) -> Estim
     if metric == "auroc":
         if not n_pos or not n_neg:
             return Estimate(metric, None, cell.n, None, undefined="AUROC needs both classes", flags=tuple(flags))
+        if min(n_pos, n_neg) < SMALL_CELL:
+            fewer = "positives" if n_pos <= n_neg else "negatives"
+            flags.append(f"few {fewer} ({min(n_pos, n_neg)} < {SMALL_CELL})")
         value = auroc(cell.y, cell.s)
         return _bootstrap(cell, metric, None, value, cell.boot()["auroc"], flags)
     assert threshold is not None
@@ -203,9 +206,13 @@ def estimate(cell: Cell, metric: str, threshold: float | None, ci: str) -> Estim
         if total < SMALL_CELL and words != "cases":
             flags.append(f"small denominator ({int(total)} {words} < {SMALL_CELL})")
         method = f"Wilson score interval, 95%, on {int(total)} {words}"
-        return Estimate(metric, threshold, cell.n, value, low, high, method, tuple(flags))
+        # n is the proportion's denominator (e.g. the positives for sensitivity), as tables of Se/Sp report it.
+        return Estimate(metric, threshold, int(total), value, low, high, method, tuple(flags))
     boot = _ratio(metric, cell.boot_counts(threshold))
-    return _bootstrap(cell, metric, threshold, value, np.asarray(boot), flags)
+    found = _bootstrap(cell, metric, threshold, value, np.asarray(boot), flags)
+    if metric in RATIOS:
+        found = replace(found, n=int(sum(counts[k] for k in RATIOS[metric][1])))
+    return found
 
 
 def _bootstrap(cell: Cell, metric: str, threshold: float | None, value: float, boot: Any, flags: list[str]) -> Estimate:

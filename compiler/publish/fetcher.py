@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
+from ..limits import image_refusal
+
 REFUSED = "refused by the PDF renderer (only data: URIs and files inside the project are read)"
 
 
@@ -53,12 +55,19 @@ def _serve(url: str, roots: tuple[Path, ...]) -> Any:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "data":
         body, mime = _decode_data_uri(url)
+        too_big = image_refusal(body, mime)
+        if too_big:
+            raise RefusedURL(f"data: URI ({mime}): too large to render: {too_big}")
         return URLFetcherResponse(url, body, {"Content-Type": mime})
     if scheme != "file":
         raise RefusedURL(f"{url}: {REFUSED}")
     path = resolve_file_url(url, roots)
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+    body = path.read_bytes()
+    too_big = image_refusal(body, mime)
+    if too_big:  # a decompression bomb or a huge file would make the renderer run out of memory
+        raise RefusedURL(f"{url}: too large to render: {too_big}")
+    return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
 
 
 def resolve_file_url(url: str, roots: tuple[Path, ...]) -> Path:

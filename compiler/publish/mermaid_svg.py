@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ MERMAID_CONFIG: dict[str, object] = {
     "securityLevel": "strict",
 }
 THEME = "neutral"
+CACHE_KIND = "mermaid"
 _PREPARE_VERSION = 1
 """Bump when _protect_comparisons changes, so cached diagrams are rendered again."""
 _VIEWBOX = re.compile(r'viewBox="\s*[-\d.]+\s+[-\d.]+\s+([\d.]+)\s+([\d.]+)\s*"')
@@ -46,11 +46,10 @@ class Diagram:
 
 
 def default_cache_dir() -> Path:
-    """Where rendered diagrams are kept between builds (outside the build folder, which is replaced)."""
-    if os.environ.get("DOCS_COMPILE_CACHE"):
-        return Path(os.environ["DOCS_COMPILE_CACHE"]) / "mermaid"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "docs-compile" / "mermaid"
+    """The build cache diagrams are kept in between builds: $DOCS_COMPILE_CACHE, else the project's."""
+    from ..cache import cache_root
+
+    return cache_root(Path.cwd())
 
 
 def source_hash(source: str) -> str:
@@ -62,17 +61,17 @@ def source_hash(source: str) -> str:
 
 
 def render_diagram(source: str, cache_dir: Path, *, where: str) -> Diagram:
-    """SVG of one Mermaid diagram, from the cache when rendered before; RenderError naming `where` if invalid."""
+    """SVG of one Mermaid diagram, from the build cache under cache_dir when rendered before; RenderError if invalid."""
+    from ..cache import Cache
+
     digest = source_hash(source)
-    cached = cache_dir / f"{digest}.svg"
-    if cached.is_file():
-        svg = cached.read_bytes()
+    cache = Cache(cache_dir)
+    entry = cache.get(CACHE_KIND, digest)  # verified against its hash: a damaged file is rendered again
+    if entry is not None and "diagram.svg" in entry.files:
+        svg = entry.files["diagram.svg"]
     else:
         svg = _render(source, where).encode()
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(svg)
-        tmp.replace(cached)  # atomic: parallel workers never read half a file
+        cache.put(CACHE_KIND, digest, {"diagram.svg": svg}, {})
     width, height = _size(svg)
     title, description = _accessibility_texts(source)
     alt = description or title or _describe(source, svg)

@@ -1,4 +1,4 @@
-"""Publish stage: the output folder, written beside `<out>` and swapped in whole, plus manifest.json."""
+"""Publish stage: the output folder, written beside `<out>` under a lock and swapped in whole, plus manifest.json."""
 
 from __future__ import annotations
 
@@ -6,45 +6,135 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..errors import BuildBusy, Location, Problem
+from ..load import display_path
+
 MANIFEST = "manifest.json"
 
 
 @contextmanager
 def staged_output(out: Path) -> Iterator[Path]:
-    """A fresh folder beside out; swapped in for out only if the block succeeds, removed otherwise."""
+    """A fresh folder beside out, swapped in for out only if the block succeeds, removed otherwise.
+
+    The whole publish step holds an exclusive lock on `<parent>/.<out>.lock`: a second build for the
+    same folder fails at once with BuildBusy instead of mixing its files in. Under the lock, the
+    leftovers of builds that were killed (`.<out>.tmp-*`, `.<out>.old-*`) are removed first. Temporary
+    files of the block (tempfile) are created inside the staging folder, so a killed build leaves
+    nothing behind that the next build does not clean.
+    """
     out = Path(os.path.abspath(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        yield stage
-        stage.chmod(0o755)
-        _swap(stage, out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+    with output_lock(out):
+        clean_leftovers(out)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}{TMP_TAG}", dir=out.parent))
+        try:
+            (stage / SCRATCH).mkdir()
+            (stage / NEW).mkdir()
+            with _temporary_files_in(stage / SCRATCH):
+                yield stage / NEW
+            (stage / NEW).chmod(0o755)
+            _swap(stage / NEW, out)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
 
 
-def _swap(stage: Path, out: Path) -> None:
-    """Replace out by stage with two renames; the old output is deleted only after the new one is in place."""
-    old: Path | None = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        old.rmdir()
-        out.rename(old)
+TMP_TAG = ".tmp-"
+OLD_TAG = ".old-"
+LOCK_SUFFIX = ".lock"
+NEW, SCRATCH = "new", "scratch"
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[Path]:
+    """Hold `.<out>.lock` beside out; BuildBusy if another process holds it. The OS frees it if we die."""
+    import fcntl
+
+    lock = out.parent / f".{out.name}{LOCK_SUFFIX}"
+    handle = lock.open("a+")
     try:
-        stage.rename(out)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildBusy(
+                [
+                    Problem(
+                        Location(display_path(out)),
+                        "another build is running on this output folder",
+                        hint=f"wait for it to finish, or build into another --out (lock: {display_path(lock)})",
+                    )
+                ]
+            ) from None
+        yield lock
+    finally:
+        handle.close()  # closing releases the lock
+
+
+def clean_leftovers(out: Path) -> list[Path]:
+    """Remove what killed builds left beside out; restore out from an `.old-*` folder if a swap was cut short.
+
+    Call only while holding the output lock: then no live build owns any of these folders.
+    """
+    removed: list[Path] = []
+    olds = sorted(out.parent.glob(f".{out.name}{OLD_TAG}*"))
+    if not out.exists() and olds:
+        olds[-1].rename(out)  # the fallback swap was killed between its two renames
+        olds = olds[:-1]
+    for path in [*sorted(out.parent.glob(f".{out.name}{TMP_TAG}*")), *olds]:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+@contextmanager
+def _temporary_files_in(folder: Path) -> Iterator[None]:
+    # tempfile reads this global on every call; the build runs its stages in this one thread.
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(folder)
+    try:
+        yield
+    finally:
+        tempfile.tempdir = saved
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put new in out's place in one step where the OS allows it, so a reader never sees a mix or a gap."""
+    if not out.exists():
+        new.rename(out)
+        return
+    if _exchange(new, out):
+        return  # new now holds the previous output and is removed with the staging folder
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}{OLD_TAG}", dir=out.parent))
+    old.rmdir()
+    out.rename(old)
+    try:
+        new.rename(out)
     except OSError:
-        if old is not None:
-            old.rename(out)
+        old.rename(out)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two folders (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    # Non-zero on a file system without exchange support: the caller falls back to two renames.
+    return bool(renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0)
 
 
 def sha256_file(path: Path) -> str:
@@ -56,11 +146,18 @@ def sha256_file(path: Path) -> str:
 
 
 def source_files(folder: Path) -> list[Path]:
-    """Every file of a model's folder (YAML, evidence, schemas…), sorted; hidden files and caches left out."""
+    """Every file of a model's folder (YAML, evidence, schemas…), sorted; hidden files and caches left out.
+
+    A symbolic link that leads outside the folder is left out too: these files are hashed, listed and
+    embedded in archival PDFs, and a link to /etc/passwd must not carry that file into an output.
+    """
+    real = folder.resolve()
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(folder).parts)
+        if p.is_file()
+        and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(folder).parts)
+        and p.resolve().is_relative_to(real)
     )
 
 

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..cache import Cache, code_fingerprint, digest, print_fingerprint, sha256_bytes, tree_digest
 from ..document import Document
 from ..errors import CompilerError, Location, Problem, RenderError
 from ..profiles import PROFILES_DIR, PdfProfile, load_profile
@@ -70,20 +71,66 @@ def write_pdfs(
     cache_dir: Path | None = None,
     allowed_roots: Iterable[Path] = (),
     time_limit: int = TIME_LIMIT_S,
+    cache: Cache | None = None,
 ) -> list[dict[str, Any]]:
     """Render every document whose audience asks for a PDF; one manifest entry per PDF, in input order.
 
     `profile` overrides each audience's profile. `attachments` (model id → file name → bytes) are the
     source YAML files and manifest.json that `attachments: sources` profiles embed. `allowed_roots`
-    are extra folders (e.g. the content folder) the renderer may read images from.
+    are extra folders (e.g. the content folder) the renderer may read images from. With a `cache`,
+    a PDF whose inputs are unchanged is copied from it, and the others are stored in it; diagrams
+    are kept in the build cache (`cache_dir`, default: the cache's folder).
     """
+    if cache_dir is None and cache is not None:
+        cache_dir = cache.root
     tasks = _tasks(documents, Path(pdf_dir), profile, Path(asset_root).resolve(), attachments, cache_dir, allowed_roots)
     tasks = [replace(task, time_limit=time_limit) for task in tasks]
-    outcomes = _run(tasks, max(1, jobs or os.cpu_count() or 1), progress)
-    problems = [p for outcome in outcomes for p in outcome.problems]
+    keys = [pdf_key(task) if cache is not None else "" for task in tasks]
+    outcomes: list[_Outcome | None] = [_from_cache(cache, task, key) for task, key in zip(tasks, keys, strict=True)]
+    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    rendered = _run([tasks[i] for i in todo], max(1, jobs or os.cpu_count() or 1), progress)
+    for i, outcome in zip(todo, rendered, strict=True):
+        outcomes[i] = outcome
+        if cache is not None and not outcome.problems:
+            cache.put(PDF_KIND, keys[i], {"document.pdf": tasks[i].out_path.read_bytes()}, outcome.entry)
+    done = [outcome for outcome in outcomes if outcome is not None]
+    problems = [p for outcome in done for p in outcome.problems]
     if problems:
         raise RenderError(problems)
-    return [outcome.entry for outcome in outcomes]
+    return [outcome.entry for outcome in done]
+
+
+PDF_KIND = "pdf"
+
+
+def pdf_key(task: PdfTask) -> str:
+    """Everything one PDF depends on: the rendered document and its files, the audience's print templates and
+    CSS (not its Markdown templates, already in the document), the profile, the attachments, fonts, the date."""
+    doc = task.document
+    return digest(
+        PDF_KIND,
+        code_fingerprint(),
+        print_fingerprint(),
+        task.relative,
+        doc.markdown,
+        {name: sha256_bytes(body) for name, body in doc.assets.items()},
+        repr(doc.meta),
+        doc.audience.name,
+        doc.audience.config.model_dump(mode="json"),
+        [tree_digest(folder, exclude=(".md.j2",)) for folder in doc.audience.search_path],
+        task.profile.model_dump(mode="json"),
+        [(name, sha256_bytes(body)) for name, body in task.attachments],
+        os.environ.get("SOURCE_DATE_EPOCH", ""),
+    )
+
+
+def _from_cache(cache: Cache | None, task: PdfTask, key: str) -> _Outcome | None:
+    entry = cache.get(PDF_KIND, key) if cache is not None else None
+    if entry is None or "document.pdf" not in entry.files:
+        return None
+    task.out_path.parent.mkdir(parents=True, exist_ok=True)
+    task.out_path.write_bytes(entry.files["document.pdf"])
+    return _Outcome(entry=entry.meta)
 
 
 def _tasks(
@@ -103,7 +150,7 @@ def _tasks(
         chosen = load_profile(override or document.audience.config.pdf.profile)
         relative = PurePosixPath(pdf_dir.name, document.model_id, f"{document.audience.name}.pdf")
         asset_dir = asset_root / document.model_id / document.audience.name
-        roots = (asset_dir, *document.audience.search_path, PRINT_DIR, FONTS_DIR, PROFILES_DIR, cache, *allowed_roots)
+        roots = (asset_dir, *document.audience.search_path, PRINT_DIR, FONTS_DIR, PROFILES_DIR, *allowed_roots)
         files = attachments.get(document.model_id, {}) if attachments else {}
         tasks.append(
             PdfTask(

@@ -22,8 +22,13 @@ from ..errors import ConfigError, Location, Problem
 from ..load import display_path
 from ..markup import MARKDOWN_EXTENSIONS, extension_configs, sanitize_html
 from ..render import COMMON_FOLDER, RenderInput, render_datasheet, render_page
+from .mkdocs_errors import config_error
 
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
+NAV_MODEL_LIMIT = 25
+"""Above this many models the navigation lists the catalog and the guides only, not every model's pages:
+Material repeats the navigation in every page, so a full tree grows the site with the square of the
+catalog. The catalog page lists every model with links to all its documents, and search finds them."""
 SITE_CSS = "assets/stylesheets/docs-compile.css"
 DATASHEET_TEMPLATE = "datasheet-page.md.j2"
 
@@ -122,6 +127,8 @@ def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
         _write(docs / model_id / "index.md", model_page.encode())
         nav.append({model.source.model.name: model_nav})
         catalog_entries.append({"model": _view(model), "page": link(f"{model_id}/index.md"), "documents": doc_rows})
+    if len(catalog_entries) > NAV_MODEL_LIMIT:
+        nav = nav[:1]
     nav.append({"How to read": _write_how_to_read(site.audiences, docs)})
     readers = [
         {"title": a.config.title, "description": a.config.description, "how_to_read": link(f"how-to-read/{a.name}.md")}
@@ -195,14 +202,18 @@ class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.errors: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+        if record.levelno >= logging.ERROR:
+            self.errors.append(record.getMessage())
 
 
 def _mkdocs_build(config_file: Path, docs: Path, site_dir: Path, nav: list[Any]) -> list[str]:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
     from mkdocs.plugins import BasePlugin
 
     class Sanitize(BasePlugin):
@@ -227,6 +238,8 @@ def _mkdocs_build(config_file: Path, docs: Path, site_dir: Path, nav: list[Any])
         )
         config.plugins["docs-compile-sanitize"] = Sanitize()
         build(config)
+    except (ConfigurationError, Abort) as exc:  # click exceptions: they would exit 1 with MkDocs' words
+        raise config_error(config_file, exc, handler.errors) from None
     finally:
         logger.handlers, logger.propagate, logger.level = saved
     return sorted(set(handler.messages))

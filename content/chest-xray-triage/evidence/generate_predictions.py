@@ -1,9 +1,12 @@
 """Example evidence: write the synthetic test-set predictions of the chest X-ray triage example.
 
-The rows are demonstration data, drawn from a seeded generator; they describe no patient. Every
-result in ../evaluation/results.yaml is computed from the two files this script writes, so the
-numbers agree with each other (subgroup counts add up, PPV and NPV follow from the counts).
-Run from the repository root: `python content/chest-xray-triage/evidence/generate_predictions.py`.
+SYNTHETIC DEMONSTRATION DATA: the rows are drawn from a seeded generator and describe no patient
+and no real model. `docs-compile resolve` computes every performance result of the example from the
+two files this script writes (evidence sources `internal-test-predictions` and
+`external-test-predictions`, declared `synthetic: true`, in ../model.yaml), so the numbers agree with
+each other. The same seed always gives the same files, byte for byte. After running it, run
+`docs-compile resolve --model chest-xray-triage` to refresh facts.lock.json.
+Run from anywhere: `python content/chest-xray-triage/evidence/generate_predictions.py`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ EXTERNAL = {
     "site-5": (500, 0.08, 0.35, {"Carestream": 0.50, "Siemens Healthineers": 0.50}),
 }
 AGE_BANDS = {"18-39": 0.27, "40-64": 0.40, "65+": 0.33}
+# The files label themselves: docs-compile skips leading '#' lines of a predictions CSV.
+HEADER = (
+    "# SYNTHETIC demonstration data written by content/chest-xray-triage/evidence/generate_predictions.py "
+    "(seed {seed}); describes no patient and no real model.\n"
+)
 
 
 def _pick(rng: np.random.Generator, shares: dict[str, float]) -> str:
@@ -77,13 +85,14 @@ def generate(sites: dict[str, tuple[int, float, float, dict[str, float]]], prefi
     return rows
 
 
-def write(rows: list[dict], name: str) -> None:
+def write(rows: list[dict], name: str, seed: int) -> None:
     with (HERE / name).open("w", newline="", encoding="utf-8") as handle:
+        handle.write(HEADER.format(seed=seed))
         writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 
 
 if __name__ == "__main__":
-    write(generate(INTERNAL, "int", SEED), "internal-test-predictions.csv")
-    write(generate(EXTERNAL, "ext", SEED + 1), "external-test-predictions.csv")
+    write(generate(INTERNAL, "int", SEED), "internal-test-predictions.csv", SEED)
+    write(generate(EXTERNAL, "ext", SEED + 1), "external-test-predictions.csv", SEED + 1)
