@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from .plots import svg_style
 from .resolve import resolved_source, signal_histories
 from .schema.system import Signal
 from .validate import ValidModel
@@ -96,18 +97,6 @@ def _warning(signal: Signal, threshold: float, series: _Series, crossings: list[
     )
 
 
-def _style() -> dict[str, Any]:
-    # A fixed hash salt gives stable element ids; text stays text; no date goes into the metadata.
-    return {
-        "svg.hashsalt": "docs-compile",
-        "svg.fonttype": "none",
-        "font.family": "DejaVu Sans",
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
-
-
 def trend_svg(signal: Signal, threshold: float, series: _Series, crossings: list[int]) -> bytes:
     """The plot: series, threshold line, alert region shaded, points beyond it and crossings marked."""
     import matplotlib
@@ -116,7 +105,7 @@ def trend_svg(signal: Signal, threshold: float, series: _Series, crossings: list
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context(_style()):  # type: ignore[arg-type]
+    with matplotlib.rc_context(svg_style()):  # type: ignore[arg-type]
         fig = Figure(figsize=(6.4, 2.8))
         ax = fig.add_subplot()
         xs, ys = series.positions, series.values

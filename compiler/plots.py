@@ -9,7 +9,8 @@ from .formats import format_value
 from .schema import Metric, Result
 
 
-def _style() -> dict[str, Any]:
+def svg_style() -> dict[str, Any]:
+    """Matplotlib settings every SVG figure of the documents shares (deterministic bytes)."""
     # A fixed hash salt gives stable element ids; text stays text (no font files), no date in metadata.
     return {
         "svg.hashsalt": "docs-compile",
@@ -35,7 +36,7 @@ def subgroup_plot(
 
     rows = [r for r in rows if isinstance(r.value, float)]
     labels = [str(next(iter(r.slice.values()))) for r in rows]
-    with matplotlib.rc_context(_style()):  # type: ignore[arg-type]
+    with matplotlib.rc_context(svg_style()):  # type: ignore[arg-type]
         fig = Figure(figsize=(6.4, 0.45 * len(rows) + 1.3))
         ax = fig.add_subplot()
         ys = list(range(len(rows)))[::-1]

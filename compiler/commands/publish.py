@@ -8,7 +8,6 @@ documents then travel with the model artifact. Publishing the same build again c
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import click
 
 from ..cli import guarded, settings, shared_options
 from ..errors import EvidenceError, UsageError
+from ..evidence.paths import sha256_file
 from ..load import display_path, load_project
 from ..validate import ValidModel, validate_project
 
@@ -44,14 +44,6 @@ class Publication:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(sorted(self.__dict__.items()))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_outputs(out: Path, model_id: str) -> tuple[Path, list[dict[str, Any]]]:
@@ -84,7 +76,7 @@ def build_outputs(out: Path, model_id: str) -> tuple[Path, list[dict[str, Any]]]
         )
     for entry in mine:
         path = out / entry["path"]
-        if not path.is_file() or _sha256(path) != entry.get("sha256"):
+        if not path.is_file() or sha256_file(path) != entry.get("sha256"):
             state = "is missing" if not path.is_file() else "differs from its sha256 in the manifest"
             raise UsageError.at(
                 display_path(path), f"build output {state}", hint="rebuild with `docs-compile build` before publishing"
@@ -198,7 +190,7 @@ def publish_to_mlflow(model: ValidModel, out: Path) -> Publication:
             ) from None
         if not registered.run_id:
             raise UsageError(f"version {version} of '{name}' in {shown} names no run to attach the documents to")
-        sha = _sha256(manifest_path)
+        sha = sha256_file(manifest_path)
         prefix = f"documents/{sha[:12]}"
         files = [{"path": MANIFEST, "sha256": sha, "bytes": manifest_path.stat().st_size}, *outputs]
         wanted = {f"{prefix}/{f['path']}": f["bytes"] for f in files}
