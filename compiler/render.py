@@ -153,7 +153,9 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], audienc
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateNotFound as exc:
-        where = Location(display_path(audience.folder / "audience.yaml"))
+        if exc.name != name:  # included or extended by the template: point at that line
+            raise _placed(exc, audience, env, name) from None
+        where = _listed_at(audience, section)
         hint = "add the template to the audience folder or remove it from `sections`" if section else ""
         problem = Problem(where, f"audience '{audience.name}': template '{exc.name}' not found", "", hint)
         raise RenderError([problem]) from None
@@ -177,6 +179,20 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], audienc
         raise _placed(exc, audience, env, name) from None
 
 
+def _listed_at(audience: Audience, section: str) -> Location:
+    """Where audience.yaml lists a section (the line of `- <section>`), else the file itself."""
+    path = audience.folder / "audience.yaml"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for number, line in enumerate(lines, 1):
+        found = re.match(rf"^(\s*-\s*){re.escape(section)}\s*(#.*)?$", line) if section else None
+        if found:
+            return Location(display_path(path), number, len(found.group(1)) + 1)
+    return Location(display_path(path), 1, 1)
+
+
 def _placed(exc: Exception, audience: Audience, env: jinja2.Environment, name: str) -> RenderError:
     """A RenderError naming the template file and line of the innermost template frame."""
     file, line = name, 0
@@ -188,6 +204,8 @@ def _placed(exc: Exception, audience: Audience, env: jinja2.Environment, name: s
         tb = tb.tb_next
     field_path = exc.path if isinstance(exc, FieldError) else ""
     message = str(exc) if not isinstance(exc, KeyError) else f"no such key {exc}"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template '{exc.name}' not found"
     hint = "fill in the field in the source, or guard the template with `{% if … %}`" if field_path else ""
     return RenderError(
         [Problem(Location(file, line, 1 if line else 0), f"audience '{audience.name}': {message}", field_path, hint)]

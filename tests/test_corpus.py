@@ -291,7 +291,9 @@ def _assert_same_json(stdout: str, stderr: str, code: int) -> None:
     for e in payload["errors"]:
         assert set(e) == {"file", "line", "column", "field", "message", "hint"}
         problem = Problem(Location(e["file"], e["line"], e["column"]), e["message"], e["field"], e["hint"])
-        formatted.append(problem.format() if e["file"] else problem.message + (f" (hint: {e['hint']})" if e["hint"] else ""))
+        formatted.append(
+            problem.format() if e["file"] else problem.message + (f" (hint: {e['hint']})" if e["hint"] else "")
+        )
     text = [line.removeprefix("error: ") for line in stderr.splitlines() if line.startswith("error: ")]
     assert formatted == text
 

@@ -74,14 +74,24 @@ def read_lock(folder: Path) -> Lock | None:
     shown = display_path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
         raise EvidenceError.at(
-            shown, f"cannot read the lock: {exc}", hint="run `docs-compile resolve` to rewrite it"
+            shown,
+            f"cannot read the lock: {exc.msg}",
+            line=exc.lineno,
+            column=exc.colno,
+            hint="run `docs-compile resolve` to rewrite it",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvidenceError.at(
+            shown, f"cannot read the lock: {exc}", line=1, column=1, hint="run `docs-compile resolve` to rewrite it"
         ) from None
     if not isinstance(data, dict) or data.get("lock_version") != LOCK_VERSION:
         raise EvidenceError.at(
             shown,
             f"not a version {LOCK_VERSION} lock file",
+            line=1,
+            column=1,
             hint="run `docs-compile resolve` with this version to rewrite it",
         )
     try:

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..errors import BuildBusy, Location, Problem
 from ..load import display_path
@@ -53,15 +53,29 @@ NEW, SCRATCH = "new", "scratch"
 
 @contextmanager
 def output_lock(out: Path) -> Iterator[Path]:
-    """Hold `.<out>.lock` beside out; BuildBusy if another process holds it. The OS frees it if we die."""
+    """Hold `.<out>.lock` beside out; BuildBusy if another process holds it. The OS frees it if we die.
+
+    The lock file is removed on release, so a finished build leaves nothing beside out. Removing it
+    is safe because a process that locked a file no longer at that path tries again with a new one.
+    """
+    lock = out.parent / f".{out.name}{LOCK_SUFFIX}"
+    handle = _acquire(lock, out)
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)  # while still held: no one can have locked this file meanwhile
+        handle.close()  # closing releases the lock
+
+
+def _acquire(lock: Path, out: Path) -> IO[str]:
     import fcntl
 
-    lock = out.parent / f".{out.name}{LOCK_SUFFIX}"
-    handle = lock.open("a+")
-    try:
+    while True:
+        handle = lock.open("a+")
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            handle.close()
             raise BuildBusy(
                 [
                     Problem(
@@ -71,9 +85,13 @@ def output_lock(out: Path) -> Iterator[Path]:
                     )
                 ]
             ) from None
-        yield lock
-    finally:
-        handle.close()  # closing releases the lock
+        try:
+            same = os.fstat(handle.fileno()).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return handle
+        handle.close()  # the previous holder removed this file after we opened it: lock the new one
 
 
 def clean_leftovers(out: Path) -> list[Path]:

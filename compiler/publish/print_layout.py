@@ -8,6 +8,7 @@ the audience's `print.html.j2` (falling back on the package's) with the audience
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from ..document import Document
 from ..markup import to_html
 from ..profiles import PdfProfile, inches
-from .mermaid_svg import render_diagram
+from .mermaid_svg import Diagram, render_diagram
 
 PRINT_DIR = Path(__file__).parent / "print"
 FONTS_DIR = Path(__file__).parent.parent / "fonts"
@@ -55,6 +56,15 @@ def prepare_body(document: Document, asset_dir: Path, cache_dir: Path) -> PrintB
     return PrintBody((root.text or "") + html, headings)
 
 
+PRINT_AREA_PX = (600.0, 810.0)
+"""Width and height a portrait page leaves a figure, in CSS px (Letter and A4 with the profiles' margins)."""
+LANDSCAPE_AREA_PX = (850.0, 560.0)
+MIN_LABEL_SCALE = 0.75
+"""Below this scale (labels under about 7 pt) a wide figure gets a landscape page of its own."""
+_LEFT_RIGHT = re.compile(r"^(\s*(?:flowchart|graph))\s+(LR|RL)\b")
+CAPTION_CLASS = "diagram-caption"
+
+
 def _diagrams(root: Any, document: Document, asset_dir: Path, cache_dir: Path) -> None:
     from lxml.html import Element
 
@@ -69,26 +79,72 @@ def _diagrams(root: Any, document: Document, asset_dir: Path, cache_dir: Path) -
             continue
         count += 1
         where = f"{document.model_id}: {document.audience.name} document, diagram {count} in {section}"
-        diagram = render_diagram(element.text_content(), cache_dir, where=where)
+        diagram, landscape = _printable(element.text_content(), cache_dir, where)
         target = asset_dir / "diagrams" / diagram.file_name
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.is_file() or target.read_bytes() != diagram.svg:
             target.write_bytes(diagram.svg)
-        figure = Element("figure", {"class": "diagram"})
+        figure = Element("figure", {"class": "diagram landscape" if landscape else "diagram"})
+        written = _written_caption(element)
+        alt = diagram.alt
+        if written is not None and not diagram.caption:
+            # The document's own caption (title and text description) is the figure's caption and alt text.
+            alt = " ".join(written.text_content().split())
         image = Element(
             "img",
-            {"src": f"diagrams/{diagram.file_name}", "alt": diagram.alt, "style": _image_size(diagram.width_px)},
+            {
+                "src": f"diagrams/{diagram.file_name}",
+                "alt": alt,
+                "style": _image_size(diagram, LANDSCAPE_AREA_PX if landscape else PRINT_AREA_PX),
+            },
         )
         figure.append(image)
-        caption = Element("figcaption")
-        caption.text = diagram.caption or (f"Diagram: {heading}" if heading else "Diagram")
-        figure.append(caption)
+        if written is not None:
+            written.tag, written.attrib["class"] = "figcaption", CAPTION_CLASS
+            written.getparent().remove(written)
+            written.tail = None
+            figure.append(written)
+        else:
+            caption = Element("figcaption")
+            caption.text = diagram.caption or (f"Diagram: {heading}" if heading else "Diagram")
+            figure.append(caption)
         element.getparent().replace(element, figure)
 
 
-def _image_size(width_px: float) -> str:
-    # Mermaid lays out at 16 px text; 0.75 keeps labels at about body size, never wider than the page.
-    return f"width: {width_px * 0.75:.1f}px; max-width: 100%"
+def _written_caption(element: Any) -> Any:
+    """The paragraph right after a diagram that the document marks as its caption, if any."""
+    following = element.getnext()
+    if following is not None and following.tag == "p" and CAPTION_CLASS in (following.get("class") or "").split():
+        return following
+    return None
+
+
+def _printable(source: str, cache_dir: Path, where: str) -> tuple[Diagram, bool]:
+    """The diagram as printed, and whether it needs a landscape page.
+
+    A left-to-right flowchart is laid out top to bottom as well, and the layout whose labels print
+    larger on a portrait page wins: a wide chain of boxes shrinks to unreadable labels across a page.
+    """
+    diagram = render_diagram(source, cache_dir, where=where)
+    if _LEFT_RIGHT.match(source):
+        upright = render_diagram(_LEFT_RIGHT.sub(r"\1 TB", source, count=1), cache_dir, where=where)
+        if _scale(upright, PRINT_AREA_PX) > _scale(diagram, PRINT_AREA_PX) * 1.15:
+            diagram = upright
+    portrait = _scale(diagram, PRINT_AREA_PX)
+    landscape = portrait < MIN_LABEL_SCALE and _scale(diagram, LANDSCAPE_AREA_PX) > portrait * 1.2
+    return diagram, landscape
+
+
+def _scale(diagram: Diagram, area: tuple[float, float]) -> float:
+    width, height = diagram.width_px * 0.75, diagram.height_px * 0.75
+    return min(1.0, area[0] / width if width else 1.0, area[1] / height if height else 1.0)
+
+
+def _image_size(diagram: Diagram, area: tuple[float, float]) -> str:
+    # Mermaid lays out at 16 px text; 0.75 keeps labels at about body size, never wider or taller than the page.
+    height = diagram.height_px * 0.75
+    fit = min(1.0, area[1] / height) if height else 1.0
+    return f"width: {diagram.width_px * 0.75 * fit:.1f}px; max-width: 100%"
 
 
 def _figures(root: Any) -> None:
@@ -142,6 +198,7 @@ def page_css(profile: PdfProfile) -> str:
     return (
         f"{faces}\n{mono}\n"
         f"@page {{ size: {size}; margin: {m.top} {m.right} {m.bottom} {m.left}; }}\n"
+        f"@page landscape {{ size: {size} landscape; }}\n"
         f":root {{ --body-size: {profile.body_font_size}; --left-margin-in: {inches(m.left):.3f}; }}\n"
         f"body {{ font-size: {profile.body_font_size}; }}\n"
     )

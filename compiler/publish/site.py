@@ -7,6 +7,7 @@ page's HTML passes `markup.sanitize_html` in a MkDocs plugin, so no page can car
 
 from __future__ import annotations
 
+import html
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ..errors import ConfigError, Location, Problem
 from ..load import display_path
 from ..markup import MARKDOWN_EXTENSIONS, extension_configs, sanitize_html
 from ..render import COMMON_FOLDER, RenderInput, render_datasheet, render_page
-from .mkdocs_errors import config_error
+from .mkdocs_errors import check_config_file, config_error
 
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
 NAV_MODEL_LIMIT = 25
@@ -56,6 +57,11 @@ def link(path: str) -> Markup:
     return Markup(quote(path, safe="/#.-"))
 
 
+def nav_title(text: str) -> str:
+    """A navigation title as HTML text: MkDocs and Material print nav titles unescaped, so a name is markup."""
+    return html.escape(text, quote=False)
+
+
 def write_site(site: SiteInput, site_dir: Path, config_file: Path) -> list[str]:
     """Build the site into site_dir; returns MkDocs' warnings (sorted)."""
     if not config_file.is_file():
@@ -64,6 +70,7 @@ def write_site(site: SiteInput, site_dir: Path, config_file: Path) -> list[str]:
             "mkdocs.yml not found",
             hint="copy the repository's mkdocs.yml next to audiences/",
         )
+    check_config_file(config_file)
     with tempfile.TemporaryDirectory(prefix="docs-compile-pages-") as tmp:
         docs = Path(tmp)
         nav = _write_pages(site, docs)
@@ -73,7 +80,7 @@ def write_site(site: SiteInput, site_dir: Path, config_file: Path) -> list[str]:
 def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
     """Write every page and file of the site into docs; returns the navigation."""
     _write(docs / MERMAID_JS, _mermaid_js())
-    _write(docs / SITE_CSS, _CSS.encode())
+    _write(docs / SITE_CSS, (_CSS + _shared_css(site.audiences)).encode())
     by_model: dict[str, list[Document]] = {}
     for doc in site.documents:
         by_model.setdefault(doc.model_id, []).append(doc)
@@ -96,7 +103,7 @@ def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
             _write(docs / page, _with_pdf_link(doc.markdown, "../../" + pdf_rel if pdf else "").encode())
             for rel, body in doc.assets.items():
                 _write(docs / model_id / doc.audience.name / rel, body)
-            model_nav.append({doc.audience.config.title: page})
+            model_nav.append({nav_title(doc.audience.config.title): page})
             doc_rows.append(
                 {
                     "title": doc.audience.config.title,
@@ -111,7 +118,7 @@ def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
             )
         sheets = _write_datasheets(model, documents, docs)
         if sheets:
-            model_nav.append({"Datasheets": [{s["name"]: s["path"]} for s in sheets]})
+            model_nav.append({"Datasheets": [{nav_title(s["name"]): s["path"]} for s in sheets]})
         common = site.audiences[0]
         model_page = render_page(
             common,
@@ -125,7 +132,7 @@ def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
             },
         )
         _write(docs / model_id / "index.md", model_page.encode())
-        nav.append({model.source.model.name: model_nav})
+        nav.append({nav_title(model.source.model.name): model_nav})
         catalog_entries.append({"model": _view(model), "page": link(f"{model_id}/index.md"), "documents": doc_rows})
     if len(catalog_entries) > NAV_MODEL_LIMIT:
         nav = nav[:1]
@@ -157,13 +164,19 @@ def _write_how_to_read(audiences: list[Audience], docs: Path) -> list[Any]:
     for audience in audiences:
         page = f"how-to-read/{audience.name}.md"
         _write(docs / page, render_page(audience, "how-to-read.md.j2", {"audience": audience.config}).encode())
-        entries.append({audience.config.title: page})
+        entries.append({nav_title(audience.config.title): page})
     readers = [
         {"title": a.config.title, "description": a.config.description, "page": link(f"{a.name}.md")} for a in audiences
     ]
     index = render_page(audiences[0], "site/how-to-read-index.md.j2", {"audiences": readers})
     _write(docs / "how-to-read/index.md", index.encode())
     return entries
+
+
+def _shared_css(audiences: list[Audience]) -> str:
+    """The audiences folder's own site style sheet (`_common/site/site.css`), added after the built-in rules."""
+    sheet = audiences[0].folder.parent / COMMON_FOLDER / "site" / "site.css" if audiences else None
+    return "\n" + sheet.read_text(encoding="utf-8") if sheet is not None and sheet.is_file() else ""
 
 
 def _has_own_template(audience: Audience, name: str) -> bool:
@@ -221,6 +234,19 @@ def _mkdocs_build(config_file: Path, docs: Path, site_dir: Path, nav: list[Any])
 
         def on_page_content(self, html: str, **kwargs: Any) -> str:
             return sanitize_html(html)
+
+        def on_page_context(self, context: Any, page: Any, **kwargs: Any) -> Any:
+            # A title taken from a page's first heading is plain text that the theme prints unescaped.
+            if page.title and "<" in page.title:
+                page.title = nav_title(page.title)
+            return context
+
+        def on_post_page(self, output: str, page: Any, **kwargs: Any) -> str:
+            # The theme writes `page.title | striptags` into <title>, and striptags undoes the escaping.
+            printed = Markup(page.title or "").striptags()
+            if "<" not in printed:
+                return output
+            return output.replace(f"<title>{printed}", f"<title>{nav_title(printed)}", 1)
 
     configs = extension_configs()
     extensions = [{name: configs[name]} if name in configs else name for name in MARKDOWN_EXTENSIONS]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 
 from .base import Identifier, Markdown, Node, Number, Text
 
@@ -89,6 +91,25 @@ class Diagram(Node):
     """Mermaid source text."""
     alt: Text
     """Text alternative for readers who cannot see the diagram."""
+
+    @field_validator("mermaid")
+    @classmethod
+    def _inert(cls, text: str) -> str:
+        # The site runs Mermaid in the reader's browser: an HTML label there fetches its images even
+        # at securityLevel strict, and init directives and click lines change what a diagram may do.
+        for pattern, what in _MERMAID_REFUSED:
+            found = pattern.search(text)
+            if found:
+                raise ValueError(f"Mermaid {what} are not allowed (found {found.group(0).strip()!r})")
+        return text
+
+
+_MERMAID_REFUSED = [
+    (re.compile(r"(?<!<)<(?!<|br\s*/?>)\s*/?\s*[a-zA-Z!?]", re.IGNORECASE), "HTML tags other than <br>"),
+    (re.compile(r"%%\s*\{"), "init directives (%%{ … }%%)"),
+    (re.compile(r"^\s*click\s", re.MULTILINE), "click interactions"),
+    (re.compile(r"\b(?:javascript|vbscript|data)\s*:", re.IGNORECASE), "script or data URLs"),
+]
 
 
 class Architecture(Node):
