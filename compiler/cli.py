@@ -160,7 +160,8 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, **given: Any) -> None:
     """Compile one YAML source of truth per ML model into documents for every audience.
 
-    Exit codes: 0 ok, 1 a release gate failed, 2 an input or usage error.
+    Exit codes: 0 ok, 1 a release gate failed, 2 an input or usage error,
+    3 another build is running on the output folder.
     """
     ctx.obj = settings(ctx, **given)
 

@@ -159,7 +159,12 @@ def url(value: Any) -> Markup:
     return Markup(quote(str(unwrap(value)), safe="/#.-"))
 
 
+ACRONYMS = {"ai": "AI", "api": "API", "llm": "LLM", "ml": "ML", "ui": "UI"}
+"""Words an identifier spells in lower case that a reader expects in capitals ('ui' -> 'UI')."""
+
+
 def label(value: Any) -> str:
-    """An identifier as words: 'acceptable-with-benefit' -> 'Acceptable with benefit'."""
-    text = str(unwrap(value)).replace("-", " ").replace("_", " ")
+    """An identifier as words: 'acceptable-with-benefit' -> 'Acceptable with benefit', 'ui' -> 'UI'."""
+    words = str(unwrap(value)).replace("-", " ").replace("_", " ").split(" ")
+    text = " ".join(ACRONYMS.get(word, word) for word in words)
     return text[:1].upper() + text[1:]

@@ -184,7 +184,10 @@ def _explain(kind: str, error: dict[str, Any], path: FieldPath, model_cls: type[
     if kind in ("string_too_short", "string_too_long"):
         if kind == "string_too_short":
             return "must not be empty", "write the text, or remove the key"
-        return f"text is too long ({len(str(found)):,} characters)", "move long material into a separate document and link it"
+        return (
+            f"text is too long ({len(str(found)):,} characters)",
+            "move long material into a separate document and link it",
+        )
     if kind in ("too_short", "too_long"):
         ctx = error.get("ctx", {})
         if isinstance(found, str):

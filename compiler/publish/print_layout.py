@@ -56,8 +56,8 @@ def prepare_body(document: Document, asset_dir: Path, cache_dir: Path) -> PrintB
     return PrintBody((root.text or "") + html, headings)
 
 
-PRINT_AREA_PX = (600.0, 810.0)
-"""Width and height a portrait page leaves a figure, in CSS px (Letter and A4 with the profiles' margins)."""
+PRINT_AREA_PX = (600.0, 660.0)
+"""Width and height a portrait page leaves a figure and its caption, in CSS px (Letter and A4, the profiles' margins)."""
 LANDSCAPE_AREA_PX = (850.0, 560.0)
 MIN_LABEL_SCALE = 0.75
 """Below this scale (labels under about 7 pt) a wide figure gets a landscape page of its own."""
