@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
 from .formats import format_value
@@ -52,8 +53,14 @@ def subgroup_plot(
         ax.set_yticks(ys, labels)
         ax.set_ylim(-0.7, len(rows) - 0.2)
         ax.set_xlabel(metric.name + (f" ({metric.unit})" if metric.unit else ""))
-        point = f", operating point {operating_point}" if operating_point else ""
-        ax.set_title(f"{metric.name} by {factor.lower()}{point}", loc="left")
+        # Threshold-free metrics (AUROC) have no operating point; long titles wrap instead of running off.
+        point = (
+            f"\nat operating point {operating_point}"
+            if operating_point and any(r.operating_point for r in rows)
+            else ""
+        )
+        title = textwrap.fill(f"{metric.name} by {factor.lower()}", 60)
+        ax.set_title(title + point, loc="left")
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "docs-compile"})
