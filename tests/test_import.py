@@ -164,7 +164,10 @@ def test_hf_round_trip_gives_back_every_carried_field(project: Path) -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_hf_round_trip_of_every_example(example: str, project: Path) -> None:
-    original = validate_project(load_project(REPO / "content", [example])).models[0].source
+    from compiler.resolve import resolved_source
+
+    # As `docs-compile export` does: fact references replaced by their locked values first.
+    original = resolved_source(validate_project(load_project(REPO / "content", [example])).models[0])
     assert_round_trip(original, project)
 
 
