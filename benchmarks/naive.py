@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # after PYTHONPATH: a snapshot wins
 
 
 def run(project: Path, out: Path, *, pdf: bool, audience_names: list[str]) -> int:

@@ -98,7 +98,7 @@ def bench_size(n: int, *, pdf: bool, audiences: list[str], repeats: int, jobs: i
     build += [f"--audience={a}" for a in audiences] + ([] if pdf else ["--no-pdf"])
     naive = [PYTHON, str(HERE / "naive.py"), str(project), str(project / "naive-out")]
     naive += [f"--audience={a}" for a in audiences] + ([] if pdf else ["--no-pdf"])
-    code = dict(env, PYTHONPATH=str(HERE.parent))
+    code = dict(env, PYTHONPATH=str(snapshot_code(work)))
     full, base, noop, edit = [], [], [], []
     for _ in range(repeats):
         shutil.rmtree(cache, ignore_errors=True)
@@ -131,6 +131,15 @@ def bench_size(n: int, *, pdf: bool, audiences: list[str], repeats: int, jobs: i
     }
     shutil.rmtree(project / "naive-out", ignore_errors=True)
     return result
+
+
+def snapshot_code(work: Path) -> Path:
+    """A copy of the compiler package the whole run uses: an edit to the working tree during a long run
+    would otherwise change the cache keys between a build and its no-op rebuild."""
+    target = work / "code"
+    if not (target / "compiler").is_dir():
+        shutil.copytree(HERE.parent / "compiler", target / "compiler", ignore=shutil.ignore_patterns("__pycache__"))
+    return target
 
 
 def bench_startup(repeats: int, work: Path) -> dict[str, Any]:

@@ -32,8 +32,9 @@ _SUBSET_TAG = re.compile(r"^/[A-Z]{6}\+")
 TIME_LIMIT_S = 300
 """Longest a single document may take to render."""
 TOC_MIN_PAGES = 5
-TASKS_PER_WORKER = 4
-"""A worker is replaced after this many documents, so memory WeasyPrint keeps does not pile up."""
+TASKS_PER_WORKER = 16
+"""A worker is replaced after this many documents, so memory WeasyPrint keeps does not pile up (each new
+worker costs about a second of imports, so not much more often than that)."""
 Attachments = Mapping[str, Mapping[str, bytes]]
 """Per model id: file name → bytes, embedded by profiles with `attachments: sources`."""
 
