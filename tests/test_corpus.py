@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import AUDIENCES, REPO, minimal_source, write_tree
+from conftest import AUDIENCES, REPO, accepted_connections, local_listener, minimal_source, write_tree
 from html_safety import html_problems, theme_scripts, tree_digest
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -62,12 +62,8 @@ def test_corpus_is_large_and_covers_every_category() -> None:
 
 @pytest.fixture(scope="module")
 def listener() -> Iterator[socket.socket]:
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    server.setblocking(False)
-    yield server
-    server.close()
+    with local_listener(16) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +113,7 @@ def test_case(
     assert "Traceback" not in text, text
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == spec["exit"], text
-    assert _connections(listener) == 0, "the build connected to the listener"
+    assert accepted_connections(listener) == 0, "the build connected to the listener"
     assert not [p.name for p in project.glob(".build.*") if p.is_dir()], "temporary folders left beside the output"
 
     if spec["exit"] != 0:
@@ -318,14 +314,3 @@ def _assert_pdf_clean(out: Path, spec: dict[str, Any]) -> None:
         assert images == [], f"{path.name} embeds an image no audience asked for"
         for needle in ("root:x:0:0", *spec.get("absent", [])):
             assert needle.encode() not in streams and needle.encode() not in path.read_bytes()
-
-
-def _connections(server: socket.socket) -> int:
-    count = 0
-    while True:
-        try:
-            conn, _ = server.accept()
-        except BlockingIOError:
-            return count
-        conn.close()
-        count += 1

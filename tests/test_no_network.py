@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import AUDIENCES, minimal_source, write_tree
+from conftest import AUDIENCES, accepted_connections, local_listener, minimal_source, write_tree
 from html_safety import html_problems, theme_scripts
 
 SECRET = "OUTSIDE-SECRET-7f3a9c"
@@ -30,23 +30,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.fixture(scope="module")
 def listener() -> Iterator[socket.socket]:
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(32)
-    server.setblocking(False)
-    yield server
-    server.close()
-
-
-def _connections(server: socket.socket) -> int:
-    count = 0
-    while True:
-        try:
-            conn, _ = server.accept()
-        except BlockingIOError:
-            return count
-        conn.close()
-        count += 1
+    with local_listener(32) as server:
+        yield server
 
 
 def hostile_source(here: str, secret: Path) -> dict[str, Any]:
@@ -135,7 +120,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, listener: socket.socket) -> 
 
 
 def test_the_listener_receives_nothing(built: Path, listener: socket.socket) -> None:
-    assert _connections(listener) == 0
+    assert accepted_connections(listener) == 0
 
 
 @pytest.mark.parametrize(
@@ -163,7 +148,7 @@ def test_mermaid_that_could_fetch_or_run_is_refused(
     assert "system.architecture.diagrams[0].mermaid: Mermaid" in result.stderr
     assert re.search(r"^error: content/demo/model.yaml:\d+:\d+: ", result.stderr, re.MULTILINE)
     assert not (tmp_path / "build").exists()
-    assert _connections(listener) == 0
+    assert accepted_connections(listener) == 0
 
 
 def test_no_outside_file_reaches_any_output(built: Path) -> None:
@@ -251,7 +236,7 @@ def test_the_site_runs_no_injected_script_in_chromium(built: Path, site_url: str
                 _visit(browser, site_url + rel)
         finally:
             browser.close()
-    assert _connections(listener) == 0
+    assert accepted_connections(listener) == 0
 
 
 def _visit(browser: Any, url: str) -> None:

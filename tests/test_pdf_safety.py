@@ -12,28 +12,14 @@ from test_pdf_support import MODEL, document
 
 from compiler.publish.fetcher import RefusedURL, make_url_fetcher, resolve_file_url
 from compiler.publish.pdf import write_pdfs
+from tests.conftest import accepted_connections, local_listener
 
 
 @pytest.fixture
 def listener() -> Iterator[socket.socket]:
     """A local TCP listener that records whether anything connected to it."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    server.setblocking(False)
-    yield server
-    server.close()
-
-
-def _connections(server: socket.socket) -> int:
-    count = 0
-    while True:
-        try:
-            conn, _ = server.accept()
-        except BlockingIOError:
-            return count
-        conn.close()
-        count += 1
+    with local_listener(8) as server:
+        yield server
 
 
 def test_hostile_markdown_fetches_nothing_and_embeds_nothing(tmp_path: Path, listener: socket.socket) -> None:
@@ -54,7 +40,7 @@ def test_hostile_markdown_fetches_nothing_and_embeds_nothing(tmp_path: Path, lis
 """
     doc = document("clinician", body, profile="fda-ectd")
     entry = write_pdfs([doc], tmp_path / "out" / "pdf", jobs=1, profile=None, asset_root=tmp_path / "out" / "assets")[0]
-    assert _connections(listener) == 0
+    assert accepted_connections(listener) == 0
     data = (tmp_path / "out" / entry["path"]).read_bytes()
     with pikepdf.open(tmp_path / "out" / entry["path"]) as pdf:
         streams = b"".join(o.read_bytes() for o in pdf.objects if isinstance(o, pikepdf.Stream))
