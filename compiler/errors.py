@@ -80,6 +80,11 @@ class CompilerError(Exception):
     ) -> CompilerError:
         return cls([Problem(Location(str(file), line, column), message, field, hint)])
 
+    @classmethod
+    def placed(cls, where: Location, message: str, *, field: str = "", hint: str = "") -> CompilerError:
+        """An error at a known place (a Location from the loader)."""
+        return cls([Problem(where, message, field, hint)])
+
     def format(self) -> str:
         lines = []
         for p in self.problems:

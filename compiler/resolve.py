@@ -52,11 +52,9 @@ def _lock_or_fail(model: ValidModel, occurrences: list[Occurrence]) -> Lock:
     what = (
         f"fact reference {occurrences[0].ref} is not resolved" if occurrences else "computed results are not resolved"
     )
-    raise EvidenceError.at(
-        where.file,
+    raise EvidenceError.placed(
+        where,
         f"{what}: there is no {display_path(lock_path(model.loaded.folder))}",
-        line=where.line,
-        column=where.column,
         field=dotted(occurrences[0].path) if occurrences else "evaluation.computed",
         hint=RESOLVE_HINT,
     )

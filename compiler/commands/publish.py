@@ -91,20 +91,16 @@ def mlflow_target(model: ValidModel) -> Any:
     sources = [s for s in model.source.evidence.sources if isinstance(s, MlflowSource) and s.registered_model]
     where = model.loaded.locate(("evidence",)) if "evidence" in model.loaded.data else model.loaded.locate(())
     if not sources:
-        raise UsageError.at(
-            where.file,
+        raise UsageError.placed(
+            where,
             f"model '{model.id}' has no MLflow source with a registered model to publish to",
-            line=where.line,
-            column=where.column,
             field="evidence.sources",
             hint="declare one: {id: tracking, kind: mlflow, tracking_uri: sqlite:///…, registered_model: NAME}",
         )
     if len(sources) > 1:
-        raise UsageError.at(
-            where.file,
+        raise UsageError.placed(
+            where,
             f"model '{model.id}' has {len(sources)} MLflow sources with a registered model; publish needs exactly one",
-            line=where.line,
-            column=where.column,
             field="evidence.sources",
         )
     return sources[0]
@@ -123,11 +119,9 @@ def _writable_uri(model: ValidModel, uri: str) -> str:
             raise UsageError(f"{exc.message} (hint: {exc.hint})") from None
         if not path.is_file():
             where = model.loaded.locate(("evidence", "sources"))
-            raise UsageError.at(
-                where.file,
+            raise UsageError.placed(
+                where,
                 f"tracking database '{relative}' not found in the model's folder",
-                line=where.line,
-                column=where.column,
                 field="evidence.sources",
                 hint="MLflow would silently create an empty one; check tracking_uri (relative to the model's folder)",
             )
@@ -180,11 +174,9 @@ def publish_to_mlflow(model: ValidModel, out: Path) -> Publication:
             registered = client.get_model_version(name, version)
         except MlflowException:
             where = model.loaded.locate(("model", "version"))
-            raise UsageError.at(
-                where.file,
+            raise UsageError.placed(
+                where,
                 f"model.version '{version}' is not a version of registered model '{name}' in {shown}",
-                line=where.line,
-                column=where.column,
                 field="model.version",
                 hint=f"document a registry version, e.g. model.version: mlflow://models/{name}/@champion",
             ) from None
