@@ -7,7 +7,6 @@ folder beside `<out>` that replaces it only when every output was written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -126,8 +125,8 @@ def _key_options(options: BuildOptions) -> dict[str, Any]:
 def resolve(valid: ValidModel) -> RenderInput:
     """The resolve stage: fact references replaced by locked values, with their provenance."""
     folder = valid.loaded.folder
-    files = [(p.relative_to(folder).as_posix(), p.read_bytes()) for p in source_files(folder)]
-    return RenderInput(valid.loaded, resolved_source(valid), source_sha256(files), provenance(valid))
+    hashes = {p.relative_to(folder).as_posix(): sha256_file(p) for p in source_files(folder)}
+    return RenderInput(valid.loaded, resolved_source(valid), source_sha256(hashes), provenance(valid), hashes)
 
 
 def publish_pdfs(
@@ -174,12 +173,12 @@ def archival_files(model: RenderInput) -> dict[str, bytes]:
     The build's own manifest.json lists the PDFs' hashes, so a PDF cannot embed it; this one is written first.
     """
     folder = model.loaded.folder
-    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in source_files(folder)}
+    files = {name: (folder / name).read_bytes() for name in sorted(model.file_hashes)}
     manifest = {
         "model": model.source.model.id,
         "version": str(model.source.model.version),
         "source_sha256": model.source_sha256,
-        "sources": [{"path": name, "sha256": hashlib.sha256(body).hexdigest()} for name, body in sorted(files.items())],
+        "sources": [{"path": name, "sha256": sha} for name, sha in sorted(model.file_hashes.items())],
         "provenance": model.provenance,
     }
     files["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
@@ -204,9 +203,9 @@ def _manifest_header(
 ) -> dict[str, Any]:
     content = catalog.project.content_root
     sources = [
-        {"path": f"{content.name}/{p.relative_to(content).as_posix()}", "sha256": sha256_file(p)}
+        {"path": f"{content.name}/{(m.loaded.folder / name).relative_to(content).as_posix()}", "sha256": sha}
         for m in models
-        for p in source_files(m.loaded.folder)
+        for name, sha in sorted(m.file_hashes.items())
     ]
     return {
         "compiler_version": __version__,

@@ -40,6 +40,8 @@ class RenderInput:
     source: Source
     source_sha256: str
     provenance: dict[str, Any] = field(default_factory=dict)
+    file_hashes: dict[str, str] = field(default_factory=dict)
+    """sha256 of each source file, by path relative to the model's folder."""
 
 
 _ENVIRONMENTS: dict[tuple[Any, ...], jinja2.Environment] = {}
@@ -566,11 +568,11 @@ def _present_at(node: Any, parts: list[str]) -> bool:
     return isinstance(node, dict) and head in node and _present_at(node[head], rest)
 
 
-def source_sha256(files: list[tuple[str, bytes]]) -> str:
+def source_sha256(file_hashes: dict[str, str]) -> str:
     """sha256 over a model's source files, sorted by path: path NUL sha256 newline, per file."""
     digest = hashlib.sha256()
-    for rel, body in sorted(files):
-        digest.update(f"{rel}\0{hashlib.sha256(body).hexdigest()}\n".encode())
+    for rel, sha in sorted(file_hashes.items()):
+        digest.update(f"{rel}\0{sha}\n".encode())
     return digest.hexdigest()
 
 
