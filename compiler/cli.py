@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .errors import EXIT_INPUT, CompilerError
+from .errors import CompilerError
 
 # name -> (module under compiler.commands, one-line help shown by --help without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -167,11 +167,4 @@ def cli(ctx: click.Context, **given: Any) -> None:
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="docs-compile", standalone_mode=True)
-    except click.exceptions.Exit as exc:  # pragma: no cover - click handles it in standalone mode
-        sys.exit(exc.exit_code)
-
-
-def usage_exit_code() -> int:
-    return EXIT_INPUT
+    cli.main(prog_name="docs-compile")
