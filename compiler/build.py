@@ -17,21 +17,22 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .audience import load_audiences
-from .cache import Cache, cache_root
-from .document import Document
-from .errors import UsageError
-from .incremental import inputs_key, previous_build, remember_build, render_all
-from .load import load_project
-from .publish.output import sha256_file, source_files, staged_output, write_manifest
-from .publish.site import SiteInput, write_site
-from .render import RenderInput, source_sha256
-from .schema import Source
-from .validate import Catalog, ValidModel, validate_project
+from compiler import __version__
+from compiler._util.hashing import sha256_file, source_sha256
+from compiler.cache import Cache, cache_root
+from compiler.config.audiences import load_audiences
+from compiler.errors import UsageError
+from compiler.load.reader import load_project
+from compiler.publish.output import source_files, staged_output, write_manifest
+from compiler.publish.site import SiteInput, write_site
+from compiler.render.document import Document
+from compiler.render.engine import RenderInput
+from compiler.render.incremental import inputs_key, previous_build, remember_build, render_all
+from compiler.schema import Source
+from compiler.validate.project import Catalog, ValidModel, validate_project
 
 try:
-    from .resolve import provenance, resolved_source
+    from compiler.resolve.apply import provenance, resolved_source
 except ImportError:  # the resolve stage is optional: sources then carry their numbers themselves
 
     def resolved_source(model: ValidModel) -> Source:
@@ -139,7 +140,7 @@ def publish_pdfs(
 ) -> list[dict[str, Any]]:
     """The PDFs of every document whose audience asks for one, under <stage>/pdf/<model-id>/<audience>.pdf."""
     try:
-        from .publish.pdf import write_pdfs
+        from compiler.publish.pdf import write_pdfs
     except ModuleNotFoundError as exc:
         if exc.name != "compiler.publish.pdf":
             raise

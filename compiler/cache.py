@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from compiler import __version__
 
 CACHE_DIR_NAME = ".docs-compile-cache"
 FORMAT = 1
@@ -87,7 +87,7 @@ def code_fingerprint() -> str:
         p
         for p in tree_files(_PACKAGE)
         if p.suffix in (".py", ".yaml", ".j2", ".json", ".css")
-        and not p.is_relative_to(_PACKAGE / "profiles")
+        and not p.is_relative_to(_PACKAGE / "config" / "profiles")
         and not p.is_relative_to(_PACKAGE / "publish" / "print")
     ]
     return digest(__version__, sys.version_info[:2], _versions(_LIBRARIES), files_digest(files, _PACKAGE))

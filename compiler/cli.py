@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
-from .errors import CompilerError
+from compiler import __version__
+from compiler.errors import CompilerError
 
 # name -> (module under compiler.commands, one-line help shown by --help without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {

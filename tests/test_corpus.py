@@ -31,7 +31,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import AUDIENCES, REPO, accepted_connections, local_listener, minimal_source, write_tree
-from html_safety import html_problems, theme_scripts, tree_digest
+from helpers.html_safety import html_problems, theme_scripts, tree_digest
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.yaml").is_file())

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import AUDIENCES, minimal_source
-from html_safety import tree_digest
+from helpers.html_safety import tree_digest
 
 pytestmark = pytest.mark.slow
 TRIALS = 24

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from compiler.load import load_project
-from compiler.resolve import resolved_source
+from compiler.load.reader import load_project
+from compiler.resolve.apply import resolved_source
 from compiler.schema import Result, Source, json_schema
-from compiler.validate import validate_project
+from compiler.validate.project import validate_project
 
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
@@ -203,8 +203,8 @@ def test_regulatory_essentials_are_written(catalog: Any, model_id: str) -> None:
 
 @pytest.mark.parametrize("model_id", EXPECTED)
 def test_every_framework_is_fully_covered(catalog: Any, model_id: str) -> None:
-    from compiler.coverage import assess, summarise
-    from compiler.frameworks import framework_ids
+    from compiler.check.coverage import assess, summarise
+    from compiler.config.frameworks import framework_ids
 
     summaries = summarise(assess(_source(catalog, model_id), framework_ids()))
     assert [(s.framework, s.partial, s.missing) for s in summaries if s.partial or s.missing] == []
@@ -361,9 +361,9 @@ def test_chest_xray_predictions_are_rewritten_byte_for_byte(tmp_path: Path) -> N
 
 def test_chest_xray_views_label_the_numbers_synthetic(catalog: Any) -> None:
     """The appendix of the technical and regulatory views and the clinician footnote say the predictions are synthetic."""
-    from compiler.audience import load_audiences
     from compiler.build import resolve
-    from compiler.render import render_document
+    from compiler.config.audiences import load_audiences
+    from compiler.render.engine import render_document
 
     model = resolve(catalog.get("chest-xray-triage"))
     every = load_audiences(REPO / "audiences")

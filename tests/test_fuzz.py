@@ -51,8 +51,8 @@ HOSTILE_TEXT = [
 
 
 def _load_validate(root: Path, text: str | bytes) -> Any:
-    from compiler.load import load_project
-    from compiler.validate import validate_project
+    from compiler.load.reader import load_project
+    from compiler.validate.project import validate_project
 
     path = root / "content" / "demo" / "model.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,7 +167,7 @@ texts = st.one_of(
 
 @pytest.fixture(scope="module")
 def audiences() -> list[Any]:
-    from compiler.audience import load_audiences
+    from compiler.config.audiences import load_audiences
 
     return [a for a in load_audiences(AUDIENCES) if a.name in ("technical", "leadership")]
 
@@ -178,8 +178,8 @@ def test_hostile_texts_render_safely(
     tmp_path_factory: pytest.TempPathFactory, audiences: list[Any], changes: list[Any]
 ) -> None:
     from compiler.build import resolve
-    from compiler.markup import to_html
-    from compiler.render import render_document
+    from compiler.render.engine import render_document
+    from compiler.render.markup import to_html
 
     source: Any = minimal_source("demo")
     for path, text in changes:

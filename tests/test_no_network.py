@@ -22,7 +22,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import AUDIENCES, accepted_connections, local_listener, minimal_source, write_tree
-from html_safety import html_problems, theme_scripts
+from helpers.html_safety import html_problems, theme_scripts
 
 SECRET = "OUTSIDE-SECRET-7f3a9c"
 CHROMIUM = Path("/usr/bin/chromium")

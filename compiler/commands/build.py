@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from ..cli import guarded, settings, shared_options
-from ..errors import UsageError
+from compiler.cli import guarded, settings, shared_options
+from compiler.errors import UsageError
 
 
 @click.command("build")
@@ -51,7 +51,7 @@ def command(
     Documents, diagrams, plots and PDFs whose inputs did not change are taken from the build cache;
     when no input changed at all, <out> is kept as it is.
     """
-    from ..build import BuildOptions, build
+    from compiler.build import BuildOptions, build
 
     opts = settings(ctx, **given)
     if jobs < 1:
@@ -98,7 +98,7 @@ def _with_progress(options: Any) -> Any:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from ..build import build
+    from compiler.build import build
 
     console = Console(stderr=True)
     if not console.is_terminal:  # a log file gets the summary line only

@@ -10,11 +10,12 @@ from typing import Any
 
 import click
 
-from ..audience import Audience, load_audiences
-from ..cli import guarded, settings, shared_options
-from ..errors import EXIT_GATE, CompilerError, ConfigError, GateFailure, Location, Problem, UsageError
-from ..load import display_path, load_project
-from ..validate import Catalog, ValidModel, validate_project
+from compiler._util.paths import display_path
+from compiler.cli import guarded, settings, shared_options
+from compiler.config.audiences import Audience, load_audiences
+from compiler.errors import EXIT_GATE, CompilerError, ConfigError, GateFailure, Location, Problem, UsageError
+from compiler.load.reader import load_project
+from compiler.validate.project import Catalog, ValidModel, validate_project
 
 
 @click.command("check")
@@ -57,9 +58,9 @@ def command(
     MODEL_IDS: the models to check; default: every model under --content.
     Exit code 0 when every gate passes, 1 when a gate fails, 2 on an input error.
     """
-    from ..check import check_catalog
-    from ..check_output import format_json, format_sarif, format_text
-    from ..config import load_config
+    from compiler.check.gates import check_catalog
+    from compiler.check.report import format_json, format_sarif, format_text
+    from compiler.config.project import load_config
 
     opts = settings(ctx, **given)
     config = load_config(config_path)
@@ -86,8 +87,8 @@ def command(
 
 def _known_frameworks(audiences: list[Audience]) -> None:
     """Every framework an audience lists exists (reported at the audience file, all at once)."""
-    from ..frameworks import framework_ids
-    from ..load import closest
+    from compiler._util.text import closest
+    from compiler.config.frameworks import framework_ids
 
     known = framework_ids()
     problems = [
@@ -111,7 +112,7 @@ def _released(
     """Each model's last released version (None for a model first released now)."""
     if not released:
         return {}
-    from ..diff import open_side, released_spec
+    from compiler.check.diff import open_side, released_spec
 
     found: dict[str, ValidModel | None] = {}
     for model in catalog.models:
@@ -123,7 +124,7 @@ def _released(
 def _lock_drift(catalog: Catalog) -> list[tuple[str, str, Location]]:
     """(model id, message, location) for every fact whose evidence no longer matches the lock file."""
     try:
-        from ..resolve import resolve_catalog  # type: ignore[import-not-found,unused-ignore]
+        from compiler.resolve.run import resolve_catalog  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover - the resolve stage ships with the package
         raise UsageError("--resolve needs the resolve stage (compiler.resolve), which is not installed") from None
     ids = [m.id for m in catalog.models]

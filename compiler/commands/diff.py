@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..cli import guarded, settings, shared_options
+from compiler.cli import guarded, settings, shared_options
 
 
 @click.command("diff")
@@ -25,7 +25,7 @@ def command(ctx: click.Context, old: str, new: str, markdown: bool, **given: Any
     whether the confidence intervals overlap, and significant changes (intended use, contraindications,
     warnings, major version).
     """
-    from ..diff import diff_specs, format_markdown, format_text
+    from compiler.check.diff import diff_specs, format_markdown, format_text
 
     opts = settings(ctx, **given)
     report = diff_specs(old, new)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..cli import guarded, settings
-from ..errors import UsageError
-from ..interop import FORMATS, Export, export
-from ..load import display_path, load_project
-from ..schema import Source
-from ..validate import ValidModel, validate_project
+from compiler._util.paths import display_path
+from compiler.cli import guarded, settings
+from compiler.errors import UsageError
+from compiler.interop import FORMATS, Export, export
+from compiler.load.reader import load_project
+from compiler.resolve.apply import resolved_source
+from compiler.schema import Source
+from compiler.validate.project import ValidModel, validate_project
 
 
 @click.command("export")
@@ -68,18 +69,8 @@ def write_file(path: Path, text: str) -> None:
 
 
 def resolved(valid: ValidModel) -> Source:
-    """The source with fact references substituted, when the resolve stage is available."""
-    try:
-        resolve = importlib.import_module("compiler.resolve")
-    except ModuleNotFoundError as exc:
-        if exc.name != "compiler.resolve":
-            raise
-        return valid.source
-    function = getattr(resolve, "resolved_source", None)
-    if not callable(function):
-        return valid.source
-    source: Source = function(valid)
-    return source
+    """The source with fact references substituted by their locked values."""
+    return resolved_source(valid)
 
 
 def loss_report(model_id: str, result: Export, where: str) -> str:

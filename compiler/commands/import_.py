@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from ..cli import guarded, settings
-from ..errors import UsageError
-from ..interop.importing import Imported, Written, slug, write_import
-from ..load import display_path
+from compiler._util.paths import display_path
+from compiler.cli import guarded, settings
+from compiler.errors import UsageError
+from compiler.interop.importing import Imported, Written, slug, write_import
 
 READERS = ("hf", "mct")
 
@@ -42,10 +42,10 @@ def command(ctx: click.Context, source_format: str, file: Path, model_id: str | 
 
 def read(source_format: str, file: Path) -> Imported:
     if source_format == "hf":
-        from ..interop import hf_import
+        from compiler.interop import hf_import
 
         return hf_import.read(file)
-    from ..interop import mct
+    from compiler.interop import mct
 
     return mct.read(file)
 

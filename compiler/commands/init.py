@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from ..cli import guarded, settings, shared_options
-from ..errors import UsageError
-from ..load import MODEL_FILE, display_path
+from compiler._util.paths import display_path
+from compiler.cli import guarded, settings, shared_options
+from compiler.errors import UsageError
+from compiler.load.reader import MODEL_FILE
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 

@@ -16,11 +16,12 @@ from urllib.parse import unquote
 
 import click
 
-from ..cli import guarded, settings, shared_options
-from ..errors import EvidenceError, UsageError
-from ..evidence.paths import sha256_file
-from ..load import display_path, load_project
-from ..validate import ValidModel, validate_project
+from compiler._util.hashing import sha256_file
+from compiler._util.paths import display_path
+from compiler.cli import guarded, settings, shared_options
+from compiler.errors import EvidenceError, UsageError
+from compiler.load.reader import load_project
+from compiler.validate.project import ValidModel, validate_project
 
 MANIFEST = "manifest.json"
 TAG_SHA = "docs_compile.manifest_sha256"
@@ -86,7 +87,7 @@ def build_outputs(out: Path, model_id: str) -> tuple[Path, list[dict[str, Any]]]
 
 def mlflow_target(model: ValidModel) -> Any:
     """The model's MLflow source that names a registered model."""
-    from ..schema.governance import MlflowSource
+    from compiler.schema.governance import MlflowSource
 
     sources = [s for s in model.source.evidence.sources if isinstance(s, MlflowSource) and s.registered_model]
     where = model.loaded.locate(("evidence",)) if "evidence" in model.loaded.data else model.loaded.locate(())
@@ -108,8 +109,8 @@ def mlflow_target(model: ValidModel) -> Any:
 
 def _writable_uri(model: ValidModel, uri: str) -> str:
     """The store opened for writing: a sqlite file that must already exist (MLflow would create one), or a server."""
-    from ..evidence.paths import inside
-    from ..evidence.refs import FactError
+    from compiler.resolve.paths import inside
+    from compiler.resolve.refs import FactError
 
     if uri.startswith("sqlite:///"):
         relative = unquote(uri.removeprefix("sqlite:///").split("?", 1)[0])
@@ -132,7 +133,7 @@ def _writable_uri(model: ValidModel, uri: str) -> str:
 
 
 def _documented_version(model: ValidModel) -> str:
-    from ..resolve import resolved_source
+    from compiler.resolve.apply import resolved_source
 
     try:
         return str(resolved_source(model).model.version)
@@ -163,7 +164,7 @@ def publish_to_mlflow(model: ValidModel, out: Path) -> Publication:
         from mlflow.exceptions import MlflowException
     except ImportError:
         raise UsageError(f"publishing to MLflow needs MLflow, which is not installed (hint: {INSTALL_HINT})") from None
-    from ..evidence.mlflow_reader import _quiet, display_uri
+    from compiler.resolve.readers.mlflow import _quiet, display_uri
 
     shown = display_uri(source.tracking_uri)
     uri = _writable_uri(model, source.tracking_uri)

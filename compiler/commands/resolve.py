@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from ..cli import guarded, settings, shared_options
-from ..errors import GateFailure
-from ..load import load_project
-from ..resolve import resolve_catalog
-from ..validate import validate_project
+from compiler.cli import guarded, settings, shared_options
+from compiler.errors import GateFailure
+from compiler.load.reader import load_project
+from compiler.resolve.run import resolve_catalog
+from compiler.validate.project import validate_project
 
 
 @click.command("resolve")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import guarded
-from ..schema import json_schema
+from compiler.cli import guarded
+from compiler.schema import json_schema
 
 
 def schema_text() -> str:

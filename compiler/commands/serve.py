@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from ..cli import guarded, settings, shared_options
-from ..errors import CompilerError
+from compiler.cli import guarded, settings, shared_options
+from compiler.errors import CompilerError
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -34,7 +34,7 @@ def command(
     Watches the content folder, the audiences folder and mkdocs.yml. A build that fails is reported
     and the last good site stays up.
     """
-    from ..build import BuildOptions, build
+    from compiler.build import BuildOptions, build
 
     opts = settings(ctx, **given)
     options = BuildOptions(

@@ -8,10 +8,11 @@ from typing import Any
 
 import click
 
-from ..cli import guarded, settings, shared_options
-from ..errors import UsageError
-from ..load import display_path, load_project
-from ..validate import validate_project
+from compiler._util.paths import display_path
+from compiler.cli import guarded, settings, shared_options
+from compiler.errors import UsageError
+from compiler.load.reader import load_project
+from compiler.validate.project import validate_project
 
 
 @click.command("sign")
@@ -31,7 +32,7 @@ def command(
     Only the `reviews:` block of the file is edited; comments and formatting elsewhere are kept.
     `docs-compile check` reports the sign-off as stale as soon as the section changes.
     """
-    from ..signoff import record_signoff
+    from compiler.check.signoff import record_signoff
 
     opts = settings(ctx, **given)
     try:

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from ..cli import guarded, settings, shared_options
-from ..errors import UsageError
-from ..load import MODEL_FILE, load_project
-from ..validate import validate_project
+from compiler.cli import guarded, settings, shared_options
+from compiler.errors import UsageError
+from compiler.load.reader import MODEL_FILE, load_project
+from compiler.validate.project import validate_project
 
 
 @click.command("validate")

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-from ..errors import UsageError
-from ..schema import Source
-from .losses import Collector, Loss, sort_losses, uncarried
+from compiler.errors import UsageError
+from compiler.interop.losses import Collector, Loss, sort_losses, uncarried
+from compiler.schema import Source
 
 FORMATS: tuple[str, ...] = ("json", "hf", "cyclonedx", "chai")
 

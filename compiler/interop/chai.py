@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
-from ..schema import Source
-from ..schema.evaluation import Result
-from .losses import NOT_STATED, Collector
+from compiler.interop.losses import NOT_STATED, Collector
+from compiler.schema import Source
+from compiler.schema.evaluation import Result
 
 NAMESPACE = "https://mc.chai.org/v0.2/schema.xsd"
 SCHEMA_FILE = "chai-mc-schema-v0.2.xsd"

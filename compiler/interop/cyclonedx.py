@@ -7,9 +7,9 @@ import json
 import uuid
 from typing import Any
 
-from ..schema import Source
-from ..schema.data import Dataset
-from .losses import Collector, fmt_number
+from compiler.interop.losses import Collector, fmt_number
+from compiler.schema import Source
+from compiler.schema.data import Dataset
 
 SPEC_VERSION = "1.6"
 SCHEMA_URL = "http://cyclonedx.org/schema/bom-1.6.schema.json"

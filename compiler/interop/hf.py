@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from ..schema import Source
-from .losses import Collector, fmt_number
+from compiler.interop.losses import Collector, fmt_number
+from compiler.schema import Source
 
 # Hub licence ids for the SPDX ids that have one; any other expression goes out as `other` + `license_name`.
 _HUB_LICENSES = """

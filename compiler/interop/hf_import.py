@@ -9,10 +9,10 @@ from typing import Any, TypeGuard
 
 import yaml
 
-from ..errors import SourceError
-from ..load import display_path
-from . import hf
-from .importing import Imported, slug
+from compiler._util.paths import display_path
+from compiler.errors import SourceError
+from compiler.interop import hf
+from compiler.interop.importing import Imported, slug
 
 _FRONT_START = re.compile(r"\A---[ \t]*\n")
 _FRONT_END = re.compile(r"^---[ \t]*$", re.M)

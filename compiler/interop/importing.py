@@ -20,9 +20,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from ..errors import SourceError, UsageError
-from ..load import MODEL_FILE, LoadedModel, display_path
-from ..schema import Source
+from compiler._util.paths import display_path
+from compiler.errors import SourceError, UsageError
+from compiler.load.reader import MODEL_FILE, LoadedModel
+from compiler.schema import Source
 
 UNMAPPED_FILE = "imported-unmapped.yaml"
 TODO = "TODO:"
@@ -386,7 +387,7 @@ _BlockDumper.add_representer(str, _text_representer)
 
 
 def _validate(text: str, model_id: str, folder: Path) -> None:
-    from ..validate import validate_model
+    from compiler.validate.project import validate_model
 
     data = yaml.safe_load(text)
     found = validate_model(LoadedModel(id=model_id, folder=folder, data=data))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..schema import SCHEMA_ID, Source
-from .losses import UNRESOLVED, Collector, Loss, fact_refs
+from compiler.interop.losses import UNRESOLVED, Collector, Loss, fact_refs
+from compiler.schema import SCHEMA_ID, Source
 
 FORMAT_ID = "docs-compile-source"
 

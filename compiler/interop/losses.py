@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..schema import is_fact_ref
+from compiler.schema import is_fact_ref
 
 # Kinds of loss, in the order the report lists them.
 NOT_CARRIED = "not-carried"

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from ..errors import SourceError
-from ..load import display_path
-from .importing import Imported, slug
+from compiler._util.paths import display_path
+from compiler.errors import SourceError
+from compiler.interop.importing import Imported, slug
 
 _VERSION = re.compile(r"^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z.+-]+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from ..limits import image_refusal
+from compiler.load.limits import image_refusal
 
 REFUSED = "refused by the PDF renderer (only data: URIs and files inside the project are read)"
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Location, Problem, RenderError
+from compiler.errors import Location, Problem, RenderError
 
 FONT_FAMILY = "DejaVu Sans"
 MERMAID_CONFIG: dict[str, object] = {
@@ -47,7 +47,7 @@ class Diagram:
 
 def default_cache_dir() -> Path:
     """The build cache diagrams are kept in between builds: $DOCS_COMPILE_CACHE, else the project's."""
-    from ..cache import cache_root
+    from compiler.cache import cache_root
 
     return cache_root(Path.cwd())
 
@@ -62,7 +62,7 @@ def source_hash(source: str) -> str:
 
 def render_diagram(source: str, cache_dir: Path, *, where: str) -> Diagram:
     """SVG of one Mermaid diagram, from the build cache under cache_dir when rendered before; RenderError if invalid."""
-    from ..cache import Cache
+    from compiler.cache import Cache
 
     digest = source_hash(source)
     cache = Cache(cache_dir)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import ConfigError, Location, Problem
-from ..load import display_path
+from compiler._util.paths import display_path
+from compiler.errors import ConfigError, Location, Problem
 
 _MARK = re.compile(r"line (\d+), column (\d+)")
 _FILE = re.compile(r'\s*in "[^"]*",?')

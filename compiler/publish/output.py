@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import BuildBusy, Location, Problem
-from ..evidence.paths import sha256_file
-from ..load import display_path
+from compiler._util.hashing import sha256_file
+from compiler._util.paths import display_path
+from compiler.errors import BuildBusy, Location, Problem
 
 MANIFEST = "manifest.json"
 

@@ -20,13 +20,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..cache import Cache, code_fingerprint, digest, print_fingerprint, sha256_bytes, tree_digest
-from ..document import Document
-from ..errors import CompilerError, Location, Problem, RenderError
-from ..profiles import PROFILES_DIR, PdfProfile, load_profile
-from .fetcher import make_url_fetcher
-from .mermaid_svg import default_cache_dir
-from .print_layout import FONTS_DIR, PRINT_DIR, build_html, prepare_body
+from compiler.cache import Cache, code_fingerprint, digest, print_fingerprint, sha256_bytes, tree_digest
+from compiler.config.profiles import PROFILES_DIR, PdfProfile, load_profile
+from compiler.errors import CompilerError, Location, Problem, RenderError
+from compiler.publish.fetcher import make_url_fetcher
+from compiler.publish.mermaid_svg import default_cache_dir
+from compiler.publish.print_layout import FONTS_DIR, PRINT_DIR, build_html, prepare_body
+from compiler.render.document import Document
 
 _SUBSET_TAG = re.compile(r"^/[A-Z]{6}\+")
 TIME_LIMIT_S = 300

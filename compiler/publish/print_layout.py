@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..document import Document
-from ..markup import to_html
-from ..profiles import PdfProfile, inches
-from .mermaid_svg import Diagram, render_diagram
+from compiler.config.profiles import PdfProfile, inches
+from compiler.publish.mermaid_svg import Diagram, render_diagram
+from compiler.render.document import Document
+from compiler.render.markup import to_html
 
 PRINT_DIR = Path(__file__).parent / "print"
 FONTS_DIR = Path(__file__).parent.parent / "fonts"

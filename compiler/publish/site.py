@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from ..audience import Audience
-from ..document import Document
-from ..errors import ConfigError, Location, Problem
-from ..load import display_path
-from ..markup import MARKDOWN_EXTENSIONS, extension_configs, sanitize_html
-from ..render import COMMON_FOLDER, RenderInput, render_datasheet, render_page
-from .mkdocs_errors import check_config_file, config_error
+from compiler._util.paths import display_path
+from compiler.config.audiences import Audience
+from compiler.errors import ConfigError, Location, Problem
+from compiler.publish.mkdocs_errors import check_config_file, config_error
+from compiler.render.document import Document
+from compiler.render.engine import COMMON_FOLDER, RenderInput, render_datasheet, render_page
+from compiler.render.markup import MARKDOWN_EXTENSIONS, extension_configs, sanitize_html
 
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
 NAV_MODEL_LIMIT = 25
@@ -184,7 +184,7 @@ def _has_own_template(audience: Audience, name: str) -> bool:
 
 
 def _view(model: RenderInput) -> Any:
-    from ..view import wrap
+    from compiler.render.view import wrap
 
     return wrap(model.source.model, "model", None)
 

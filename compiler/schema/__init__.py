@@ -6,12 +6,12 @@ from typing import Any
 
 from pydantic import Field
 
-from .base import FACT_REF_PATTERN, Node, is_fact_ref
-from .data import Dataset
-from .evaluation import Evaluation, Metric, Result
-from .governance import Acceptance, EvidenceDecl, Lifecycle, Plain, Review, Risk
-from .model import Factors, IntendedUse, ModelInfo
-from .system import System
+from compiler.schema.base import FACT_REF_PATTERN, Node, is_fact_ref
+from compiler.schema.data import Dataset
+from compiler.schema.evaluation import Evaluation, Metric, Result
+from compiler.schema.governance import Acceptance, EvidenceDecl, Lifecycle, Plain, Review, Risk
+from compiler.schema.model import Factors, IntendedUse, ModelInfo
+from compiler.schema.system import System
 
 SCHEMA_ID = "https://docs-compile.dev/schema/source-1.json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import Count, Identifier, License, Markdown, Node, Number, Text
+from compiler.schema.base import Count, Identifier, License, Markdown, Node, Number, Text
 
 
 class Motivation(Node):

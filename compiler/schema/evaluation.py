@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from .base import Count, Identifier, Markdown, Node, Number, Text, Url
+from compiler.schema.base import Count, Identifier, Markdown, Node, Number, Text, Url
 
 
 class Metric(Node):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import Date, Identifier, Markdown, Node, Number, Sha256, Text, Version
+from compiler.schema.base import Date, Identifier, Markdown, Node, Number, Sha256, Text, Version
 
 
 class Hazard(Node):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import (
+from compiler.schema.base import (
     Date,
     DecisionRole,
     Domain,

@@ -6,7 +6,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from .base import Identifier, Markdown, Node, Number, Text
+from compiler.schema.base import Identifier, Markdown, Node, Number, Text
 
 
 class Input(Node):

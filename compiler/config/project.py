@@ -1,0 +1,120 @@
+"""Project configuration (check stage input): rule severities, review policy, last released version.
+
+Read from `docs-compile.yaml` at the project root when it exists; every key is optional. Errors are
+placed (file:line:column) like source errors and exit with code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+
+from compiler._util.paths import display_path
+from compiler.errors import ConfigError, Problem
+from compiler.load.reader import load_yaml
+from compiler.schema.base import Node
+
+CONFIG_FILE = "docs-compile.yaml"
+
+Severity = Literal["error", "warning", "off"]
+RuleName = Literal[
+    "completeness",
+    "framework-missing",
+    "framework-partial",
+    "acceptance",
+    "subgroup-coverage",
+    "signoff-missing",
+    "signoff-stale",
+    "readability",
+    "review-policy",
+    "lock-drift",
+]
+Need = Literal["always", "major", "outside-acceptance", "never"]
+
+# Every rule check knows, with its default severity and what it checks (shown in SARIF rule metadata).
+RULES: dict[RuleName, tuple[Severity, str]] = {
+    "completeness": ("error", "A field the audience requires is missing, empty or a placeholder."),
+    "framework-missing": ("error", "A framework requirement that applies has none of its fields documented."),
+    "framework-partial": ("warning", "A framework requirement that applies is documented only in part."),
+    "acceptance": ("error", "A declared acceptance criterion fails, or cannot be checked."),
+    "subgroup-coverage": ("error", "A level of an evaluation factor has no results and no written justification."),
+    "signoff-missing": ("error", "An approval the audience requires has not been recorded."),
+    "signoff-stale": ("error", "A section changed after it was signed off."),
+    "readability": ("warning", "Plain-language text is above the audience's reading-grade target."),
+    "review-policy": ("error", "A change since the last release needs a new sign-off under the review policy."),
+    "lock-drift": ("error", "The facts lock file no longer matches the evidence."),
+}
+
+# Which changes since the last release need a new sign-off: the longest matching path prefix decides.
+# always: any change; major: a change of the major version; outside-acceptance: only when a declared
+# acceptance criterion fails or a metric moves outside its previous confidence interval; never: no review.
+DEFAULT_POLICY: dict[str, Need] = {
+    "intended_use": "always",
+    "plain.warnings": "always",
+    "plain.when_not_to_use": "always",
+    "risk": "always",
+    "acceptance": "always",
+    "evaluation.metrics": "always",
+    "evaluation.results": "outside-acceptance",
+    "model.version": "major",
+    "model.risk_class": "always",
+    "model.medical_device": "always",
+}
+
+
+class ReviewPolicy(Node):
+    default: Need = "never"
+    """What a change of a path that no entry of `sections` covers needs."""
+    sections: dict[str, Need] = Field(default_factory=dict)
+    """Per source path (prefix): always, major, outside-acceptance or never; merged over the defaults."""
+
+    def need(self, path: str) -> Need:
+        """What a change at this dotted path needs (longest configured prefix wins)."""
+        merged = {**DEFAULT_POLICY, **self.sections}
+        best, need = -1, self.default
+        for prefix, value in merged.items():
+            if (path == prefix or path.startswith((prefix + ".", prefix + "["))) and len(prefix) > best:
+                best, need = len(prefix), value
+        return need
+
+
+class ProjectConfig(Node):
+    rules: dict[RuleName, Severity] = Field(default_factory=dict)
+    """Severity per rule (error, warning or off), over the defaults."""
+    review_policy: ReviewPolicy = Field(default_factory=ReviewPolicy)
+    """Which changes since the last release need a new sign-off."""
+    released: str | None = None
+    """Last released version: a git revision (tag, branch, commit) or a folder holding released model folders."""
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        # YAML 1.1 reads a bare `off` as false; it means the rule is switched off.
+        if isinstance(value, dict):
+            return {k: "off" if v is False else v for k, v in value.items()}
+        return value
+
+    def severity(self, rule: RuleName) -> Severity:
+        return self.rules.get(rule, RULES[rule][0])
+
+
+def load_config(path: Path | None = None) -> ProjectConfig:
+    """The project configuration: the given file, else docs-compile.yaml in the working directory, else defaults."""
+    if path is None:
+        path = Path(CONFIG_FILE)
+        if not path.is_file():
+            return ProjectConfig()
+    elif not path.is_file():
+        raise ConfigError.at(display_path(path), "configuration file not found", hint="check the --config path")
+    problems: list[Problem] = []
+    loaded = load_yaml(path, path.resolve().parent, problems)
+    if loaded is None:
+        raise ConfigError(problems)
+    try:
+        return ProjectConfig.model_validate(loaded.data)
+    except ValidationError as exc:
+        from compiler.validate.problems import schema_problems
+
+        raise ConfigError(schema_problems(loaded, exc, ProjectConfig)) from None

@@ -1,0 +1,463 @@
+"""Load stage: read content/<model-id>/model.yaml (and its includes) into plain data with positions.
+
+Safe YAML only. Every value keeps the file, line and column it came from so that later stages can
+point at the exact place of a mistake. Includes (`$include: other.yaml`) stay inside the content root.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from compiler._util.fieldpath import FieldPath, dotted
+from compiler._util.paths import display_path
+from compiler._util.text import closest, short
+from compiler.errors import Location, Problem
+from compiler.load.limits import Limits, current, hint
+
+MODEL_FILE = "model.yaml"
+INCLUDE_KEY = "$include"
+MAX_FILE_BYTES = Limits.file_bytes
+MAX_NODES = Limits.values
+MAX_DEPTH = Limits.depth
+"""Defaults; the bounds in force come from `limits.current()` (environment variables can change them)."""
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.1 core resolver without implicit timestamps: dates stay text until the schema reads them."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+
+
+class _Loader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    _Resolver,
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+@dataclass
+class LoadedModel:
+    """One model's raw source: data as read, where every value came from, and the files read."""
+
+    id: str
+    folder: Path
+    data: dict[str, Any]
+    positions: dict[FieldPath, Location] = field(default_factory=dict)
+    key_positions: dict[FieldPath, Location] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    file_name: str = MODEL_FILE
+
+    @property
+    def source_file(self) -> Path:
+        return self.folder / self.file_name
+
+    def locate(self, path: FieldPath, *, key: bool = False) -> Location:
+        """Closest known position of a field path (walking up to a parent when needed)."""
+        probe = tuple(path)
+        while True:
+            if key and probe in self.key_positions:
+                return self.key_positions[probe]
+            if probe in self.positions:
+                return self.positions[probe]
+            if not probe:
+                return Location(display_path(self.source_file), 1, 1)
+            probe = probe[:-1]
+
+
+@dataclass
+class Project:
+    """Everything the loader read: the models that loaded, and the problems found on the way."""
+
+    root: Path
+    content_root: Path
+    models: list[LoadedModel] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def discover(content_root: Path) -> list[Path]:
+    """Model folders under the content root: every sub-folder that has a model.yaml, sorted."""
+    if not content_root.is_dir():
+        return []
+    return sorted(
+        p
+        for p in content_root.iterdir()
+        if p.is_dir() and not p.name.startswith((".", "_")) and (p / MODEL_FILE).is_file()
+    )
+
+
+def load_project(content_root: Path, model_ids: list[str] | None = None) -> Project:
+    """Read every model (or the chosen ones) under the content root; collect problems, never stop early."""
+    content_root = Path(content_root)
+    project = Project(root=Path.cwd(), content_root=content_root)
+    if not content_root.is_dir():
+        project.problems.append(
+            Problem(Location(display_path(content_root)), "content folder not found", hint="pass --content DIR")
+        )
+        return project
+    folders = discover(content_root)
+    if model_ids:
+        known = {f.name: f for f in folders}
+        chosen = []
+        for model_id in model_ids:
+            if model_id in known:
+                chosen.append(known[model_id])
+            else:
+                hint = closest(model_id, list(known)) or f"models here: {', '.join(sorted(known)) or 'none'}"
+                project.problems.append(
+                    Problem(
+                        Location(display_path(content_root / model_id / MODEL_FILE)),
+                        f"no model '{model_id}' under {display_path(content_root)}",
+                        hint=hint,
+                    )
+                )
+        folders = chosen
+    for folder in folders:
+        model = load_model(folder, content_root, project.problems)
+        if model is not None:
+            project.models.append(model)
+    return project
+
+
+def load_model(folder: Path, content_root: Path, problems: list[Problem]) -> LoadedModel | None:
+    """Load one model folder; append problems and return None when it cannot be read."""
+    return load_yaml(folder / MODEL_FILE, content_root, problems)
+
+
+def load_yaml(path: Path, root: Path, problems: list[Problem]) -> LoadedModel | None:
+    """Load one YAML mapping file (includes confined to root) with positions; None when unreadable."""
+    reader = _Reader(root.resolve(), problems)
+    model = LoadedModel(id=path.parent.name, folder=path.parent, data={}, file_name=path.name)
+    before = len(problems)
+    data = reader.read_file(path, (), model)
+    if len(problems) > before:
+        return None
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                model.locate(()),
+                f"expected a mapping (key: value) at the top of the file, found {kind_of(data)}",
+                hint="write `key: value` lines"
+                if path.name != MODEL_FILE
+                else "start with `model:`; run `docs-compile init ID` for a template",
+            )
+        )
+        return None
+    model.data = data
+    model.files = sorted(set(model.files))
+    return model
+
+
+class _Reader:
+    def __init__(self, content_root: Path, problems: list[Problem]) -> None:
+        self.content_root = content_root
+        self.problems = problems
+        self.stack: list[Path] = []
+        self.nodes = 0
+        self.bytes = 0
+        self.limits: Limits = current()
+
+    # --- files -------------------------------------------------------------------------------
+
+    def read_file(self, path: Path, at: FieldPath, model: LoadedModel, origin: Location | None = None) -> Any:
+        shown = display_path(path)
+        real = path.resolve()
+        if real in self.stack:
+            chain = " -> ".join(display_path(p) for p in [*self.stack, real])
+            self._fail(origin or Location(shown, 1, 1), f"include cycle: {chain}", hint="remove one of the includes")
+            return None
+        text = self._read_text(path, origin)
+        if text is None:
+            return None
+        try:
+            loader = _Loader(text)
+            try:
+                node = loader.get_single_node()
+            finally:
+                loader.dispose()
+        except yaml.MarkedYAMLError as exc:
+            self._yaml_error(shown, exc)
+            return None
+        except yaml.reader.ReaderError as exc:  # a character YAML forbids; it knows only the offset
+            before = text[: exc.position]
+            line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            self._fail(
+                Location(shown, line, column),
+                f"YAML cannot contain the control character U+{code:04X}",
+                hint="remove it, or write it as an escape such as \\x07 inside double quotes",
+            )
+            return None
+        except yaml.YAMLError as exc:
+            self._fail(Location(shown, 1, 1), f"YAML error: {exc}")
+            return None
+        if node is None:
+            self._fail(Location(shown, 1, 1), "file is empty", hint="a model source starts with `model:`")
+            return None
+        model.files.append(real)
+        self.stack.append(real)
+        try:
+            return self._construct(node, at, model, shown, loader, depth=0)
+        finally:
+            self.stack.pop()
+
+    def _read_text(self, path: Path, origin: Location | None) -> str | None:
+        shown = display_path(path)
+        where = origin or Location(shown)
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            self._fail(where, f"cannot read {shown}: {exc.strerror or exc}")
+            return None
+        if not path.is_file():
+            self._fail(where, f"{shown} is not a file")
+            return None
+        if size > self.limits.file_bytes:
+            self._fail(
+                Location(shown, 1, 1),
+                f"file is too large ({size:,} bytes; the limit is {self.limits.file_bytes:,})",
+                hint="split it with `$include` or move data into an evidence file",
+            )
+            return None
+        self.bytes += size
+        if self.bytes > self.limits.source_bytes:
+            self._fail(
+                where,
+                f"the model's files add up to more than {self.limits.source_bytes:,} bytes",
+                hint=f"move data into evidence files, {hint('source_bytes')}",
+            )
+            return None
+        raw = path.read_bytes()
+        if b"\x00" in raw:
+            line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+            self._fail(Location(shown, line, 1), "binary file: found a NUL byte", hint="a source must be UTF-8 text")
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            self._fail(
+                Location(shown, line, column),
+                f"not valid UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
+                hint="save the file as UTF-8",
+            )
+            return None
+        return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+    def _yaml_error(self, shown: str, exc: yaml.MarkedYAMLError) -> None:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = exc.problem or "invalid YAML"
+        if exc.context and exc.context != exc.problem:
+            message = f"{exc.context}: {message}" if "while" not in exc.context else f"{message} ({exc.context})"
+        hint = "check indentation and quoting"
+        if "\t" in message or "\\t" in message or "tab" in message:
+            hint = "YAML indentation uses spaces, not tabs"
+        elif "expected a single document" in (exc.context or ""):
+            message = "more than one YAML document in this file"
+            hint = "remove the `---` separator; use `$include` to split a source"
+        elif "could not determine a constructor" in message:
+            hint = "tags such as !!python/object are not allowed; write plain values"
+        self._fail(Location(shown, line, column), f"YAML syntax error: {message}", hint=hint)
+
+    # --- nodes -------------------------------------------------------------------------------
+
+    def _construct(self, node: Node, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader, depth: int) -> Any:
+        self.nodes += 1
+        here = _loc(shown, node)
+        if self.nodes > self.limits.values:
+            if self.nodes == self.limits.values + 1:
+                self._fail(
+                    here,
+                    f"the source expands to more than {self.limits.values:,} values",
+                    hint="aliases that repeat other aliases multiply (a 'billion laughs' document); write values out",
+                )
+            return None
+        if depth > self.limits.depth:
+            self._fail(here, f"nested deeper than {self.limits.depth} levels", hint="flatten the structure")
+            return None
+        model.positions.setdefault(at, here)
+        if isinstance(node, ScalarNode):
+            try:
+                return loader.construct_object(node, deep=True)
+            except ConstructorError as exc:
+                self._fail(
+                    here,
+                    f"YAML error: {exc.problem}",
+                    hint="tags such as !!python/object are not allowed; write plain values",
+                )
+                return None
+            except ValueError as exc:
+                self._fail(here, f"YAML value cannot be read: {exc}")
+                return None
+        if isinstance(node, SequenceNode):
+            if node.tag not in ("tag:yaml.org,2002:seq",):
+                self._fail(here, f"unsupported YAML tag {node.tag}", hint="remove the tag")
+                return None
+            return [
+                self._construct(item, (*at, i), model, shown, loader, depth + 1) for i, item in enumerate(node.value)
+            ]
+        if isinstance(node, MappingNode):
+            return self._mapping(node, at, model, shown, loader, depth)
+        self._fail(here, "unsupported YAML node")
+        return None
+
+    def _mapping(
+        self, node: MappingNode, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader, depth: int
+    ) -> Any:
+        if node.tag != "tag:yaml.org,2002:map":
+            self._fail(_loc(shown, node), f"unsupported YAML tag {node.tag}", hint="remove the tag")
+            return None
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Location] = {}
+        include: tuple[Node, Location] | None = None
+        for key_node, value_node in node.value:
+            key_loc = _loc(shown, key_node)
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                hint = "merge keys (<<) are not supported: use `$include`" if key_node.tag.endswith("merge") else ""
+                self._fail(key_loc, "keys must be plain text", hint=hint or "write the key as text")
+                continue
+            key = str(key_node.value)
+            if key in first_seen:
+                prev = first_seen[key]
+                self._fail(
+                    key_loc,
+                    f"duplicate key '{key}' (first defined at line {prev.line})",
+                    field=dotted((*at, key)),
+                    hint="remove one of them; YAML would silently keep only the last",
+                )
+                continue
+            first_seen[key] = key_loc
+            if key == INCLUDE_KEY:
+                include = (value_node, key_loc)
+                continue
+            model.key_positions[(*at, key)] = key_loc
+            result[key] = self._construct(value_node, (*at, key), model, shown, loader, depth + 1)
+        if include is None:
+            return result
+        included = self._include(include[0], include[1], at, model, shown, loader)
+        if included is None:
+            return result
+        if not result and not isinstance(included, dict):
+            return included
+        if not isinstance(included, dict):
+            self._fail(
+                include[1],
+                f"included file holds {kind_of(included)}, but keys stand beside `$include`",
+                hint="include a mapping",
+            )
+            return result
+        for key, value in included.items():
+            if key in result:
+                self._fail(
+                    first_seen[key],
+                    f"key '{key}' is defined both here and in an included file",
+                    field=dotted((*at, key)),
+                    hint="keep one of them",
+                )
+            else:
+                result[key] = value
+        return result
+
+    def _include(
+        self, value: Node, where: Location, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader
+    ) -> Any:
+        names = self._construct(value, (*at, INCLUDE_KEY), model, shown, loader, 0)
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+            self._fail(
+                where,
+                "`$include` takes a file name or a list of file names",
+                hint="e.g. `$include: datasets/train.yaml`",
+            )
+            return None
+        merged: Any = None
+        for name in names:
+            target = self._confine(name, where)
+            if target is None:
+                continue
+            data = self.read_file(target, at, model, origin=where)
+            if data is None:
+                continue
+            if merged is None:
+                merged = data
+            elif isinstance(merged, dict) and isinstance(data, dict):
+                for key in data:
+                    if key in merged:
+                        self._fail(where, f"key '{key}' is defined by two included files", field=dotted((*at, key)))
+                merged = {**data, **merged}
+            else:
+                self._fail(where, "several included files must each hold a mapping")
+        return merged
+
+    def _confine(self, name: str, where: Location) -> Path | None:
+        """Resolve an include relative to the including file, refusing anything outside the content root."""
+        if os.path.isabs(name) or name.startswith("~"):
+            self._fail(
+                where,
+                f"include '{name}' is an absolute path",
+                hint="use a path relative to this file inside the content folder",
+            )
+            return None
+        if "://" in name:
+            self._fail(where, f"include '{name}' is a URL; only files inside the content folder can be included")
+            return None
+        candidate = self.stack[-1].parent / name
+        real = candidate.resolve()
+        if not real.is_relative_to(self.content_root):
+            self._fail(
+                where,
+                f"include '{name}' leaves the content folder ({display_path(real)})",
+                hint="includes (and symlinks they follow) must stay inside the content folder",
+            )
+            return None
+        if not real.is_file():
+            self._fail(where, f"included file '{name}' not found", hint=f"looked for {display_path(candidate)}")
+            return None
+        if real.suffix.lower() not in (".yaml", ".yml"):
+            self._fail(where, f"include '{name}' is not a .yaml file")
+            return None
+        return candidate
+
+    def _fail(self, where: Location, message: str, *, field: str = "", hint: str = "") -> None:
+        self.problems.append(Problem(where, message, field, hint))
+
+
+def _loc(shown: str, node: Node) -> Location:
+    return Location(shown, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    return f"text ({short(str(value))!r})"

@@ -1,0 +1,170 @@
+"""Render stage helpers: how numbers, dates, Markdown fields and absent values are written in documents."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from compiler.render.markup import escape_markdown, to_html
+from compiler.render.view import FieldError, Missing, unwrap
+from compiler.schema import Metric, Result
+from compiler.schema.base import is_fact_ref
+
+
+def finalize(value: Any) -> Any:
+    """Every printed value: plain text escaped for Markdown and HTML; None and missing fields refused."""
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        raise FieldError("", "a template printed an empty value (None)")
+    if isinstance(value, Missing):
+        str(value)  # raises FieldError naming the source field
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, float)):
+        return Markup(escape_markdown(number(value)))
+    return Markup(escape_markdown(str(value)))
+
+
+def number(value: Any, digits: int | None = None) -> str:
+    """A number with thousands separators; floats keep 3 decimals unless told otherwise."""
+    value = unwrap(value)
+    if is_fact_ref(value):
+        return f"[unresolved: {value}]"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if digits is None and value.is_integer() and abs(value) >= 1:
+            return f"{int(value):,}"
+        return f"{value:,.{3 if digits is None else digits}f}"
+    raise FieldError("", f"expected a number, found {value!r}")
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    """A proportion as a percentage: 0.912 -> 91.2%."""
+    value = unwrap(value)
+    if is_fact_ref(value):
+        return f"[unresolved: {value}]"
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def format_value(value: Any, metric: Metric | None) -> str:
+    """A point estimate written as its metric's kind asks (proportion 0.912, time 120 ms, count 1,204)."""
+    if is_fact_ref(value):
+        return f"[unresolved: {value}]"
+    kind = metric.kind if metric else "proportion"
+    unit = f" {metric.unit}" if metric and metric.unit else ""
+    if kind == "count":
+        return f"{round(float(value)):,}{unit}"
+    if kind == "time":
+        return f"{float(value):,.0f}{unit}" if abs(float(value)) >= 10 else f"{float(value):,.2f}{unit}"
+    return f"{float(value):.3f}{unit}"
+
+
+def format_result(result: Result, metric: Metric | None, *, with_n: bool = True) -> str:
+    """'0.912 (95% CI 0.889–0.931), n = 1,204'."""
+    text = format_value(result.value, metric)
+    if result.ci_low is not None and result.ci_high is not None:
+        low, high = format_value(result.ci_low, metric), format_value(result.ci_high, metric)
+        if metric and metric.unit:
+            low = low.removesuffix(f" {metric.unit}")
+        text += f" (95% CI {low}–{high})"
+    if with_n and result.n is not None:
+        text += f", n = {number(result.n)}"
+    return text
+
+
+def format_date(value: Any, style: str = "iso") -> str:
+    """A date as ISO (2025-03-12) or long form (12 March 2025)."""
+    value = unwrap(value)
+    if not isinstance(value, date):
+        raise FieldError("", f"expected a date, found {value!r}")
+    return value.isoformat() if style == "iso" else f"{value.day} {value:%B %Y}"
+
+
+def md_block(value: Any) -> Markup:
+    """A Markdown field as sanitised HTML in a block Python-Markdown passes through untouched."""
+    text = _text(value)
+    return Markup(f'\n<div class="md-field" markdown="0">\n{to_html(text)}\n</div>\n')
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+_INLINE_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_[]{}|~"}
+
+
+def md_inline(value: Any) -> Markup:
+    """A Markdown field as one line of sanitised inline HTML (for table cells and list items)."""
+    html = to_html(_text(value)).strip()
+    html = re.sub(r"</p>\s*<p>", "<br>", html)
+    html = re.sub(r"^<p>|</p>$", "", html)
+    parts = _TAG.split(" ".join(html.split()))
+    # Text between tags must not be read as Markdown a second time (emphasis, pipes in tables).
+    escaped = [p if p.startswith("<") else "".join(_INLINE_SPECIAL.get(c, c) for c in p) for p in parts]
+    return Markup("".join(escaped))
+
+
+def _text(value: Any) -> str:
+    value = unwrap(value)
+    if value is None:
+        raise FieldError("", "a Markdown field is missing")
+    return str(value)
+
+
+def or_na(value: Any, reason: str = "") -> Any:
+    """The value, or 'Not applicable' (with a reason) when the source leaves it out on purpose."""
+    if _present(value):
+        return value
+    return Markup("*Not applicable*") + (Markup(f" — {escape_markdown(reason)}") if reason else Markup(""))
+
+
+def or_missing(value: Any) -> Any:
+    """The value, or a visible 'Not documented' marker naming the source field (for gap-revealing views)."""
+    if _present(value):
+        return value
+    path = value.path if isinstance(value, Missing) else ""
+    marker = f"**Not documented** (`{escape(path)}`)" if path else "**Not documented**"
+    return Markup(marker)
+
+
+def _present(value: Any) -> bool:
+    raw = unwrap(value)
+    return raw is not None and raw != "" and raw != [] and raw != {}
+
+
+def join_list(values: Any, sep: str = ", ") -> Markup:
+    """Items of a list of plain values, each escaped, joined."""
+    return Markup(sep).join(Markup(escape_markdown(str(unwrap(v)))) for v in values)
+
+
+def code(value: Any) -> Markup:
+    """Inline code: shown literally, HTML-escaped, and safe from Markdown (entities, not backslashes)."""
+    text = str(escape(str(unwrap(value))))
+    return Markup("<code>" + "".join(_INLINE_SPECIAL.get(c, c) for c in text) + "</code>")
+
+
+def slug(value: Any) -> Markup:
+    """An identifier as an HTML anchor: lower-case letters, digits and hyphens only."""
+    return Markup(re.sub(r"[^a-z0-9-]+", "-", str(unwrap(value)).lower()))
+
+
+def url(value: Any) -> Markup:
+    """A relative link target, percent-encoded so Markdown reads it as written."""
+    from urllib.parse import quote
+
+    return Markup(quote(str(unwrap(value)), safe="/#.-"))
+
+
+ACRONYMS = {"ai": "AI", "api": "API", "llm": "LLM", "ml": "ML", "ui": "UI"}
+"""Words an identifier spells in lower case that a reader expects in capitals ('ui' -> 'UI')."""
+
+
+def label(value: Any) -> str:
+    """An identifier as words: 'acceptable-with-benefit' -> 'Acceptable with benefit', 'ui' -> 'UI'."""
+    words = str(unwrap(value)).replace("-", " ").replace("_", " ").split(" ")
+    text = " ".join(ACRONYMS.get(word, word) for word in words)
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,282 @@
+"""Resolve stage with a real MLflow sqlite store: values, provenance, registry aliases and every refusal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import minimal_source, write_tree
+
+from compiler.errors import EvidenceError
+from compiler.load.reader import load_project
+from compiler.resolve.apply import provenance, resolved_source
+from compiler.resolve.run import resolve_catalog
+from compiler.validate.project import ValidModel, validate_project
+
+pytest.importorskip("mlflow")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A model folder holding an MLflow store: a finished run, a running run, a registered model with an alias."""
+    from mlflow import MlflowClient
+
+    folder = tmp_path_factory.mktemp("template") / "m"
+    (folder / "mlruns").mkdir(parents=True)
+    uri = f"sqlite:///{folder / 'mlruns/mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    experiment = client.create_experiment("triage", artifact_location=(folder / "mlruns/artifacts").as_uri())
+    run = client.create_run(experiment, run_name="baseline").info.run_id
+    client.log_param(run, "learning_rate", "0.01")
+    client.set_tag(run, "team", "imaging")
+    for step, value in enumerate([0.80, 0.86, 0.91]):
+        client.log_metric(run, "val/auroc", value, step=step, timestamp=1_700_000_000_000 + step)
+    client.log_metric(run, "n_test", 1234.0, timestamp=1_700_000_000_000)
+    summary = folder.parent / "eval.json"
+    summary.write_text(json.dumps({"subgroups": {"female": {"sensitivity": 0.88}}}))
+    client.log_artifact(run, str(summary))
+    client.set_terminated(run, end_time=1_700_000_100_000)
+    running = client.create_run(experiment, run_name="still-training").info.run_id
+    client.log_metric(running, "val/auroc", 0.5)
+    client.create_registered_model("triage")
+    client.create_model_version("triage", f"runs:/{run}/model", run_id=run, description="first")
+    second = client.create_model_version("triage", f"runs:/{run}/model", run_id=run, description="second")
+    client.set_registered_model_alias("triage", "champion", second.version)
+    return {"folder": folder, "run": run, "running": running, "experiment": experiment}
+
+
+def _setup(project: Path, store: dict[str, Any], refs: dict[str, str], version: str = "2") -> Path:
+    folder = project / "content/m"
+    shutil.copytree(store["folder"], folder)
+    data = minimal_source("m")
+    data["model"]["version"] = version
+    result = data["evaluation"]["results"][0]
+    result.update(value=refs.get("value", 0.5), n=refs.get("n", 100))
+    if "value" in refs:
+        result.pop("ci_low")
+        result.pop("ci_high")
+    data["system"]["training"]["hyperparameters"] = {k: v for k, v in refs.items() if k not in ("value", "n")}
+    data["evidence"] = {
+        "sources": [
+            {
+                "id": "tracking",
+                "kind": "mlflow",
+                "tracking_uri": "sqlite:///mlruns/mlflow.db",
+                "artifact_root": "mlruns/artifacts",
+                "registered_model": "triage",
+            }
+        ]
+    }
+    write_tree(project, {"content/m/model.yaml": data})
+    return folder
+
+
+def _load(project: Path) -> ValidModel:
+    return validate_project(load_project(project / "content")).models[0]
+
+
+def _resolve(project: Path, check: bool = False) -> Any:
+    return resolve_catalog(validate_project(load_project(project / "content")), check=check)
+
+
+def _failure(project: Path) -> Any:
+    with pytest.raises(EvidenceError) as caught:
+        _resolve(project)
+    return caught.value
+
+
+def _position(project: Path, ref: str) -> str:
+    lines = (project / "content/m/model.yaml").read_text().splitlines()
+    line = next(i for i, text in enumerate(lines) if ref in text)
+    return f"content/m/model.yaml:{line + 1}:{lines[line].index(ref) + 1}"
+
+
+def test_values_and_provenance_from_a_run_and_the_registry(project: Path, store: dict[str, Any]) -> None:
+    run = store["run"]
+    refs = {
+        "value": f"mlflow://{run}/metrics/val/auroc",
+        "n": f"mlflow://{run}/metrics/n_test",
+        "lr": f"mlflow://{run}/params/learning_rate",
+        "team": f"mlflow://tracking@{run}/tags/team",
+        "female": f"mlflow://{run}/artifacts/eval.json#/subgroups/female/sensitivity",
+        "champion": "mlflow://models/triage/@champion",
+        "first": "mlflow://models/triage/1#/description",
+    }
+    folder = _setup(project, store, refs)
+    report = _resolve(project)
+    assert [(m.status, m.facts, m.warnings) for m in report.models] == [("written", 7, [])]
+    facts = json.loads((folder / "facts.lock.json").read_text())["facts"]
+    metric = facts[refs["value"]]
+    assert metric["value"] == 0.91
+    assert {
+        k: metric[k]
+        for k in (
+            "kind",
+            "key",
+            "step",
+            "timestamp",
+            "run_id",
+            "experiment",
+            "experiment_id",
+            "run_name",
+            "run_end_time",
+            "tracking_uri",
+            "source",
+        )
+    } == {
+        "kind": "mlflow.metric",
+        "key": "val/auroc",
+        "step": 2,
+        "timestamp": "2023-11-14T22:13:20.002Z",
+        "run_id": run,
+        "experiment": "triage",
+        "experiment_id": store["experiment"],
+        "run_name": "baseline",
+        "run_end_time": "2023-11-14T22:15:00.000Z",
+        "tracking_uri": "sqlite:///mlruns/mlflow.db",
+        "source": "tracking",
+    }
+    assert metric["reader"].startswith("docs-compile ") and ", mlflow " in metric["reader"]
+    assert facts[refs["lr"]]["value"] == "0.01" and facts[refs["team"]]["value"] == "imaging"
+    artifact = facts[refs["female"]]
+    assert (artifact["value"], artifact["artifact"], len(artifact["sha256"])) == (0.88, "eval.json", 64)
+    champion = facts[refs["champion"]]
+    assert (champion["value"], champion["version"], champion["alias"], champion["run_id"]) == (
+        "2",
+        "2",
+        "champion",
+        run,
+    )
+    assert facts[refs["first"]]["value"] == "first"
+
+    source = resolved_source(_load(project))
+    result = source.evaluation.results[0]
+    assert (result.value, result.n, result.source) == (0.91, 1234, refs["value"])
+    assert source.system.training.hyperparameters == {
+        "lr": "0.01",
+        "team": "imaging",
+        "female": 0.88,
+        "champion": "2",
+        "first": "first",
+    }
+    assert provenance(_load(project))["facts"][refs["champion"]]["used_by"] == [
+        "system.training.hyperparameters.champion"
+    ]
+
+
+def test_build_inputs_need_neither_mlflow_nor_the_store(
+    project: Path, store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = store["run"]
+    folder = _setup(
+        project, store, {"value": f"mlflow://{run}/metrics/val/auroc", "version": "mlflow://models/triage/@champion"}
+    )
+    _resolve(project)
+    (folder / "mlruns/mlflow.db").unlink()
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    model = _load(project)
+    assert resolved_source(model).evaluation.results[0].value == 0.91
+    assert provenance(model)["facts"][f"mlflow://{run}/metrics/val/auroc"]["run_id"] == run
+    with pytest.raises(
+        EvidenceError,
+        match=r"reading MLflow evidence needs MLflow, which is not installed \(hint: pip install 'docs-compile\[mlflow\]'\)",
+    ):
+        _resolve(project)
+
+
+def test_a_run_that_is_not_finished_is_refused(project: Path, store: dict[str, Any]) -> None:
+    ref = f"mlflow://{store['running']}/metrics/val/auroc"
+    _setup(project, store, {"value": ref})
+    error = _failure(project)
+    assert error.format() == (
+        f"{_position(project, ref)}: evaluation.results[0].value: {ref}: run {store['running']} is RUNNING, not FINISHED "
+        "(hint: facts come only from finished runs; wait for the run to end or reference another run)"
+    )
+
+
+def test_a_missing_database_is_not_created(project: Path, store: dict[str, Any]) -> None:
+    ref = f"mlflow://{store['run']}/metrics/val/auroc"
+    folder = _setup(project, store, {"value": ref})
+    shutil.rmtree(folder / "mlruns")
+    error = _failure(project)
+    assert error.problems[0].message == f"{ref}: tracking database 'mlruns/mlflow.db' not found in the model's folder"
+    assert "MLflow would silently create an empty one" in error.problems[0].hint
+    assert (
+        not (folder / "mlruns").exists() and not (project / "mlflow.db").exists() and not (project / "mlruns").exists()
+    )
+
+
+def test_a_wrong_run_id_and_a_missing_metric_name_their_place(project: Path, store: dict[str, Any]) -> None:
+    wrong = "mlflow://0123456789abcdef0123456789abcdef/metrics/val/auroc"
+    missing = f"mlflow://{store['run']}/metrics/val/auroc_macro"
+    _setup(project, store, {"value": wrong, "n": missing})
+    problems = _failure(project).problems
+    assert [p.format() for p in problems] == [
+        f"{_position(project, wrong)}: evaluation.results[0].value: {wrong}: no run '0123456789abcdef0123456789abcdef' in "
+        "sqlite:///mlruns/mlflow.db (hint: check the id against the MLflow UI)",
+        f"{_position(project, missing)}: evaluation.results[0].n: {missing}: run {store['run']} has no metric 'val/auroc_macro' "
+        "(hint: did you mean 'val/auroc'?)",
+    ]
+
+
+def test_unknown_alias_and_stale_documented_version(project: Path, store: dict[str, Any]) -> None:
+    _setup(
+        project,
+        store,
+        {"value": f"mlflow://{store['run']}/metrics/val/auroc", "v": "mlflow://models/triage/@challenger"},
+    )
+    assert _failure(project).problems[0].message == (
+        "mlflow://models/triage/@challenger: no alias '@challenger' on registered model 'triage' in sqlite:///mlruns/mlflow.db"
+    )
+    shutil.rmtree(project / "content")
+    _setup(project, store, {"v": "mlflow://models/triage/@champion"}, version="1")
+    report = _resolve(project)
+    assert report.models[0].warnings == [
+        "model.version is '1' but mlflow://models/triage/@champion is version 2 of 'triage'"
+    ]
+
+
+def test_check_detects_a_changed_metric(project: Path, store: dict[str, Any], cli) -> None:
+    from mlflow import MlflowClient
+
+    ref = f"mlflow://{store['run']}/metrics/val/auroc"
+    folder = _setup(project, store, {"value": ref})
+    assert cli("resolve").exit_code == 0
+    current = cli("resolve", "--check")
+    assert current.exit_code == 0, current.output
+    uri = f"sqlite:///{folder / 'mlruns/mlflow.db'}"
+    MlflowClient(tracking_uri=uri).log_metric(store["run"], "val/auroc", 0.93, step=3, timestamp=1_700_000_000_003)
+    result = cli("resolve", "--check")
+    assert result.exit_code == 1
+    assert (
+        f"error: {_position(project, ref)}: evaluation.results[0].value: {ref}: locked 0.91, now 0.93 (hint: run `docs-compile resolve`)"
+        in result.stderr
+    )
+    assert json.loads((folder / "facts.lock.json").read_text())["facts"][ref]["value"] == 0.91
+
+
+def test_build_uses_the_lock_without_mlflow(
+    project: Path, store: dict[str, Any], cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import AUDIENCES, REPO
+
+    if not (REPO / "compiler/commands/build.py").is_file() or not AUDIENCES.is_dir():
+        pytest.skip("the build stage is not available")
+    run = store["run"]
+    folder = _setup(project, store, {"value": f"mlflow://{run}/metrics/val/auroc"})
+    shutil.copytree(AUDIENCES, project / "audiences")
+    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
+    assert cli("resolve").exit_code == 0
+    shutil.rmtree(folder / "mlruns")
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    result = cli("build", "--no-pdf", "--audience", "technical")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((project / "build/manifest.json").read_text())
+    facts = manifest["models"][0]["provenance"]["facts"]
+    assert facts[f"mlflow://{run}/metrics/val/auroc"]["run_id"] == run
+    page = next((project / "build/site").rglob("technical/index.html")).read_text()
+    assert "0.910" in page and run in page

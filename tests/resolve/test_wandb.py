@@ -1,0 +1,294 @@
+"""Resolve stage with real Weights & Biases offline runs: summary, config, run id, provenance and refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import minimal_source, write_tree
+
+from compiler.errors import EvidenceError
+from compiler.load.reader import load_project
+from compiler.resolve.apply import resolved_source
+from compiler.resolve.run import resolve_catalog
+from compiler.validate.project import validate_project
+
+pytest.importorskip("wandb")
+
+# Runs are written in a child process: offline mode, no git or code capture, no stats, no error
+# reporting, and a proxy that refuses every connection, so any attempt to reach a server would fail.
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import wandb
+
+    settings = wandb.Settings(mode="offline", x_disable_stats=True, disable_git=True, save_code=False, console="off")
+    run = wandb.init(project="triage", name="baseline", config={"lr": 0.01, "optimizer": {"name": "adam"}}, settings=settings)
+    for step, value in enumerate([0.80, 0.86, 0.91]):
+        run.log({"val/auroc": value, "loss": 1.0 / (step + 1)})
+    run.summary["n_test"] = 1234
+    run.config.update({"epochs": 3})
+    run.finish()
+    failed = wandb.init(project="triage", name="diverged", settings=settings)
+    failed.log({"val/auroc": 0.5})
+    failed.finish(exit_code=1)
+    print(run.id, failed.id)
+    """
+)
+
+
+def _offline_env(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WANDB_")}
+    env.update(
+        WANDB_MODE="offline",
+        WANDB_SILENT="true",
+        WANDB_DIR=str(root),
+        WANDB_CONFIG_DIR=str(root / ".config"),
+        WANDB_CACHE_DIR=str(root / ".cache"),
+        WANDB_DATA_DIR=str(root / ".data"),
+        WANDB_DISABLE_GIT="true",
+        WANDB_DISABLE_CODE="true",
+        WANDB_ERROR_REPORTING="false",
+        WANDB_CONSOLE="off",
+        HOME=str(root),
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        NO_PROXY="",
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A `wandb/` folder with two offline runs written by the wandb package: one finished, one failed."""
+    root = tmp_path_factory.mktemp("wandb-runs")
+    done = subprocess.run(
+        [sys.executable, "-c", WRITER], cwd=root, env=_offline_env(root), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    run_id, failed_id = done.stdout.split()[-2:]
+    run_dir = next((root / "wandb").glob(f"offline-run-*-{run_id}"))
+    return {"wandb": root / "wandb", "run": run_id, "failed": failed_id, "run_dir": run_dir.name}
+
+
+def _setup(project: Path, runs: dict[str, Any], refs: dict[str, str], path: str = "wandb") -> Path:
+    folder = project / "content/m"
+    shutil.copytree(runs["wandb"], folder / "wandb", ignore=shutil.ignore_patterns("latest-run", "debug*.log"))
+    data = minimal_source("m")
+    result = data["evaluation"]["results"][0]
+    if "value" in refs:
+        result.update(value=refs["value"])
+        result.pop("ci_low")
+        result.pop("ci_high")
+    data["system"]["training"]["hyperparameters"] = {k: v for k, v in refs.items() if k != "value"}
+    data["evidence"] = {"sources": [{"id": "runs", "kind": "wandb", "path": path}]}
+    write_tree(project, {"content/m/model.yaml": data})
+    return folder
+
+
+def _resolve(project: Path) -> Any:
+    return resolve_catalog(validate_project(load_project(project / "content")), check=False)
+
+
+def _failure(project: Path) -> EvidenceError:
+    with pytest.raises(EvidenceError) as caught:
+        _resolve(project)
+    return caught.value
+
+
+def _position(project: Path, ref: str) -> str:
+    lines = (project / "content/m/model.yaml").read_text().splitlines()
+    line = next(i for i, text in enumerate(lines) if ref in text)
+    return f"content/m/model.yaml:{line + 1}:{lines[line].index(ref) + 1}"
+
+
+def test_summary_config_run_id_and_provenance(project: Path, runs: dict[str, Any]) -> None:
+    import wandb
+
+    run = runs["run"]
+    refs = {
+        "value": f"wandb://{run}/summary/val/auroc",
+        "n": f"wandb://runs@{run}/summary/n_test",
+        "lr": f"wandb://{runs['run_dir']}/config/lr",
+        "optimizer": f"wandb://{run}/config/optimizer#/name",
+        "epochs": f"wandb://{run}/config/epochs",
+    }
+    folder = _setup(project, runs, refs)
+    report = _resolve(project)
+    assert [(m.status, m.facts) for m in report.models] == [("written", 5)]
+    lock = json.loads((folder / "facts.lock.json").read_text())
+    log = folder / "wandb" / runs["run_dir"] / f"run-{run}.wandb"
+    digest = hashlib.sha256(log.read_bytes()).hexdigest()
+    auroc = lock["facts"][refs["value"]]
+    assert auroc == {
+        "value": 0.91,
+        "kind": "wandb.summary",
+        "key": "val/auroc",
+        "source": "runs",
+        "run_id": run,
+        "project": "triage",
+        "run_name": "baseline",
+        "run_state": "finished",
+        "run_start_time": auroc["run_start_time"],
+        "run_dir": f"wandb/{runs['run_dir']}",
+        "files": {f"run-{run}.wandb": digest},
+        "sha256": digest,
+        "step": 2,
+        "reader": f"docs-compile {__import__('compiler').__version__}, wandb {wandb.__version__}",
+    }
+    assert auroc["run_start_time"].endswith("Z")
+    assert lock["readers"] == {"wandb": auroc["reader"]}
+    values = {ref: lock["facts"][ref]["value"] for ref in refs.values()}
+    assert values == {
+        refs["value"]: 0.91,
+        refs["n"]: 1234,
+        refs["lr"]: 0.01,
+        refs["optimizer"]: "adam",
+        refs["epochs"]: 3,
+    }
+    assert lock["facts"][refs["optimizer"]]["pointer"] == "/name"
+    source = resolved_source(validate_project(load_project(project / "content")).models[0])
+    assert source.evaluation.results[0].value == 0.91
+    assert source.system.training.hyperparameters == {"n": 1234, "lr": 0.01, "optimizer": "adam", "epochs": 3}
+
+
+def test_a_source_may_be_one_run_directory(project: Path, runs: dict[str, Any]) -> None:
+    ref = f"wandb://{runs['run']}/summary/n_test"
+    other = f"wandb://{runs['failed']}/summary/n_test"
+    folder = _setup(project, runs, {"n": ref}, path=f"wandb/{runs['run_dir']}")
+    _resolve(project)
+    assert json.loads((folder / "facts.lock.json").read_text())["facts"][ref]["value"] == 1234
+    shutil.rmtree(project / "content")
+    _setup(project, runs, {"n": other}, path=f"wandb/{runs['run_dir']}")
+    assert _failure(project).problems[0].format() == (
+        f"{_position(project, other)}: system.training.hyperparameters.n: {other}: W&B source 'runs' is the run "
+        f"directory of run {runs['run']}, not '{runs['failed']}' (hint: write wandb://{runs['run']}/…)"
+    )
+
+
+def test_missing_directory_run_and_key_are_placed(project: Path, runs: dict[str, Any]) -> None:
+    wrong_run = "wandb://zz9plural/summary/val/auroc"
+    missing_key = f"wandb://{runs['run']}/summary/val/aurox"
+    _setup(project, runs, {"a": wrong_run, "b": missing_key})
+    problems = _failure(project).problems
+    assert [p.format() for p in problems] == [
+        f"{_position(project, wrong_run)}: system.training.hyperparameters.a: {wrong_run}: no W&B run 'zz9plural' "
+        f"in 'wandb' (hint: runs in 'wandb': {', '.join(sorted([runs['run'], runs['failed']]))})",
+        f"{_position(project, missing_key)}: system.training.hyperparameters.b: {missing_key}: W&B run {runs['run']} "
+        "has no summary key 'val/aurox' (hint: did you mean 'val/auroc'?)",
+    ]
+    shutil.rmtree(project / "content")
+    ref = f"wandb://{runs['run']}/config/lr"
+    _setup(project, runs, {"lr": ref}, path="runs-not-copied")
+    assert _failure(project).problems[0].format() == (
+        f"{_position(project, ref)}: system.training.hyperparameters.lr: {ref}: W&B run directory 'runs-not-copied' "
+        "not found in the model's folder (hint: set path to an offline run directory (or its wandb/ folder) inside "
+        "the model's folder, or to <entity>/<project> for a server)"
+    )
+
+
+def test_a_failed_run_is_refused(project: Path, runs: dict[str, Any]) -> None:
+    ref = f"wandb://{runs['failed']}/summary/val/auroc"
+    _setup(project, runs, {"value": ref})
+    assert _failure(project).problems[0].message == (
+        f"{ref}: W&B run {runs['failed']} is failed (exit code 1), not finished"
+    )
+
+
+def test_a_server_project_needs_an_api_key(
+    project: Path, runs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(project))  # no ~/.netrc entry either
+    monkeypatch.setenv("NETRC", str(project / ".netrc"))
+    ref = "wandb://abc123/summary/val/auroc"
+    _setup(project, runs, {"value": ref}, path="northwind/triage")
+    problem = _failure(project).problems[0]
+    assert problem.message == (
+        f"{ref}: W&B source 'runs' names the server project 'northwind/triage', but no W&B API key is configured"
+    )
+    assert problem.hint.startswith("set WANDB_API_KEY")
+
+
+def test_without_the_wandb_package_the_error_says_what_to_install(
+    project: Path, runs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [m for m in sys.modules if m == "wandb" or m.startswith("wandb.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "wandb", None)
+    ref = f"wandb://{runs['run']}/summary/val/auroc"
+    _setup(project, runs, {"value": ref})
+    assert _failure(project).problems[0].format() == (
+        f"{_position(project, ref)}: evaluation.results[0].value: {ref}: reading Weights & Biases evidence needs the "
+        "wandb package, which is not installed (hint: pip install 'docs-compile[wandb]')"
+    )
+
+
+def test_a_run_directory_with_only_its_files(project: Path, runs: dict[str, Any]) -> None:
+    folder = _setup(project, runs, {}, path="synced")
+    files = folder / "synced/run-20250101_000000-abcd1234/files"
+    summary = json.dumps({"val/auroc": 0.88, "_step": 9})
+    write_tree(
+        files,
+        {
+            "wandb-summary.json": summary,
+            "config.yaml": "_wandb:\n  value: {cli_version: 0.18.0}\nlr:\n  desc: null\n  value: 0.02\n",
+        },
+    )
+    data = minimal_source("m")
+    data["system"]["training"]["hyperparameters"] = {
+        "auroc": "wandb://abcd1234/summary/val/auroc",
+        "lr": "wandb://abcd1234/config/lr",
+    }
+    data["evidence"] = {"sources": [{"id": "runs", "kind": "wandb", "path": "synced"}]}
+    write_tree(project, {"content/m/model.yaml": data})
+    _resolve(project)
+    facts = json.loads((folder / "facts.lock.json").read_text())["facts"]
+    auroc = facts["wandb://abcd1234/summary/val/auroc"]
+    assert (auroc["value"], auroc["run_id"], auroc["run_state"], auroc["step"]) == (0.88, "abcd1234", "unknown", 9)
+    assert auroc["sha256"] == hashlib.sha256(summary.encode()).hexdigest()
+    assert facts["wandb://abcd1234/config/lr"]["value"] == 0.02
+
+
+def test_a_logged_metric_history_feeds_a_monitoring_signal(project: Path, runs: dict[str, Any]) -> None:
+    from compiler.render.monitoring import trends
+
+    history = f"wandb://{runs['run']}/history/val/auroc"
+    folder = _setup(project, runs, {})
+    data = minimal_source("m")
+    data["system"]["monitoring"] = {
+        "signals": [
+            {
+                "id": "auroc",
+                "name": "Validation AUROC",
+                "threshold": 0.85,
+                "direction": "below",
+                "frequency": "each epoch",
+                "action": "Stop the release.",
+                "history": history,
+            }
+        ]
+    }
+    data["evidence"] = {"sources": [{"id": "runs", "kind": "wandb", "path": "wandb"}]}
+    write_tree(project, {"content/m/model.yaml": data})
+    _resolve(project)
+    entry = json.loads((folder / "facts.lock.json").read_text())["histories"][history]
+    assert (entry["x"], entry["values"], entry["kind"], entry["run_id"]) == (
+        [0, 1, 2],
+        [0.80, 0.86, 0.91],
+        "wandb.history",
+        runs["run"],
+    )
+    (trend,) = trends(validate_project(load_project(project / "content")).models[0])
+    assert trend.warning == (
+        "Validation AUROC went below its alert threshold 0.85 at step 0 (0.8) and has since recovered "
+        "(latest 0.91 at step 2). Declared action: Stop the release."
+    )
