@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compiler.evidence.metrics import Cell, estimate_all
+from compiler.resolve.metrics import Cell, estimate_all
 
 THRESHOLD = 0.5
 METRICS = ["auroc", "sensitivity", "specificity", "ppv", "f1"]

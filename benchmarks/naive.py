@@ -20,12 +20,12 @@ sys.path.append(str(Path(__file__).resolve().parent.parent))  # after PYTHONPATH
 
 def run(project: Path, out: Path, *, pdf: bool, audience_names: list[str]) -> int:
     """Build site (and PDFs) of the project into out; returns the number of PDFs written."""
-    from compiler.audience import load_audiences
     from compiler.build import resolve, source_date_epoch
-    from compiler.incremental import render_all
-    from compiler.load import load_project
+    from compiler.config.audiences import load_audiences
+    from compiler.load.reader import load_project
     from compiler.publish.site import SiteInput, _write_pages
-    from compiler.validate import validate_project
+    from compiler.render.incremental import render_all
+    from compiler.validate.project import validate_project
 
     os.chdir(project)
     catalog = validate_project(load_project(Path("content")))
@@ -55,7 +55,7 @@ def _mkdocs(config_file: Path, docs: Path, site: Path, nav: list[object]) -> Non
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from compiler.markup import MARKDOWN_EXTENSIONS, extension_configs
+    from compiler.render.markup import MARKDOWN_EXTENSIONS, extension_configs
 
     configs = extension_configs()
     extensions = [{name: configs[name]} if name in configs else name for name in MARKDOWN_EXTENSIONS]
@@ -68,7 +68,7 @@ def _weasyprint(doc: object, target: Path, assets: Path, diagrams: Path) -> None
     """One PDF: the document's print HTML straight through WeasyPrint."""
     from weasyprint import HTML
 
-    from compiler.profiles import load_profile
+    from compiler.config.profiles import load_profile
     from compiler.publish.print_layout import build_html, prepare_body
 
     for name, body in doc.assets.items():  # type: ignore[attr-defined]
