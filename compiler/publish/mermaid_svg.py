@@ -23,6 +23,9 @@ MERMAID_CONFIG: dict[str, object] = {
     "fontFamily": FONT_FAMILY,
     "themeVariables": {"fontFamily": FONT_FAMILY},
     "securityLevel": "strict",
+    # Mermaid draws some shapes (cylinders, …) with rough.js, whose curves are random unless seeded:
+    # without a seed the same diagram gave different SVG, and so different PDF bytes, in every process.
+    "handDrawnSeed": 1,
 }
 THEME = "neutral"
 CACHE_KIND = "mermaid"
