@@ -20,10 +20,11 @@ sys.path.append(str(Path(__file__).resolve().parent.parent))  # after PYTHONPATH
 
 def run(project: Path, out: Path, *, pdf: bool, audience_names: list[str]) -> int:
     """Build site (and PDFs) of the project into out; returns the number of PDFs written."""
-    from compiler.build import resolve, source_date_epoch
+    from compiler.build import render_input
     from compiler.config.audiences import load_audiences
     from compiler.load.reader import load_project
     from compiler.publish.site import SiteInput, _write_pages
+    from compiler.publish.writer import source_date_epoch
     from compiler.render.incremental import render_all
     from compiler.validate.project import validate_project
 
@@ -31,7 +32,7 @@ def run(project: Path, out: Path, *, pdf: bool, audience_names: list[str]) -> in
     catalog = validate_project(load_project(Path("content")))
     every = load_audiences(Path("audiences"))
     chosen = load_audiences(Path("audiences"), audience_names or None)
-    models = [resolve(m) for m in catalog.models]
+    models = [render_input(m) for m in catalog.models]
     documents = render_all(models, chosen, every, None)
     if out.exists():
         shutil.rmtree(out)

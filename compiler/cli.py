@@ -6,12 +6,13 @@ Commands live in `compiler/commands/<name>.py` and are imported only when invoke
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,9 +38,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    """Options every command shares."""
+    """Options every command shares, passed to each command as its first argument (click's `pass_obj`).
+
+    Given on the group (`docs-compile --out DIR build`) or on the command (`docs-compile build --out DIR`);
+    the command's value wins, the defaults fill in what neither gives.
+    """
 
     content: Path = Path("content")
     audiences: Path = Path("audiences")
@@ -50,35 +55,35 @@ class Settings:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Settings field -> (option names, click attributes); the field name is the option's parameter name.
+_SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "content": (("--content",), {"type": click.Path(path_type=Path), "help": "Sources folder [content]."}),
+    "audiences": (("--audiences",), {"type": click.Path(path_type=Path), "help": "Audiences folder [audiences]."}),
+    "out": (("--out",), {"type": click.Path(path_type=Path), "help": "Output folder [build]."}),
+    "quiet": (("--quiet", "-q"), {"is_flag": True, "help": "Print nothing but errors."}),
+    "json": (("--json",), {"is_flag": True, "help": "Machine-readable result on stdout."}),
+}
+
+
+def _merge(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Option callback: a value given here overrides the one inherited from the group, in this context only."""
+    inherited = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    # A subcommand's context starts with the group's object; replace() leaves the group's untouched.
+    ctx.obj = inherited if value is None else replace(inherited, **{str(param.name): value})
+
+
+def setting(name: str, help: str | None = None) -> Callable[[F], F]:
+    """One shared option (a `Settings` field) on a command; `help` rewords it for that command."""
+    decls, attrs = _SHARED[name]
+    given = {**attrs, "help": help or attrs["help"]}
+    return click.option(*decls, name, default=None, expose_value=False, callback=_merge, **given)
+
 
 def shared_options(func: F) -> F:
     """Add --content/--audiences/--out/--quiet/--json to a command; they override the group's."""
-    options = [
-        click.option("--content", type=click.Path(path_type=Path), default=None, help="Sources folder [content]."),
-        click.option(
-            "--audiences", type=click.Path(path_type=Path), default=None, help="Audiences folder [audiences]."
-        ),
-        click.option("--out", type=click.Path(path_type=Path), default=None, help="Output folder [build]."),
-        click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors."),
-        click.option("--json", "as_json", is_flag=True, default=None, help="Machine-readable result on stdout."),
-    ]
-    for option in reversed(options):
-        func = option(func)
+    for name in reversed(_SHARED):
+        func = setting(name)(func)
     return func
-
-
-def settings(ctx: click.Context, **given: Any) -> Settings:
-    """The effective settings: command options over group options over defaults."""
-    base: Settings = ctx.find_object(Settings) or Settings()
-    values = {
-        "content": given.get("content"),
-        "audiences": given.get("audiences"),
-        "out": given.get("out"),
-        "quiet": given.get("quiet"),
-        "json": given.get("as_json"),
-    }
-    merged = Settings(**{k: (v if v is not None else getattr(base, k)) for k, v in values.items()})
-    return merged
 
 
 def fail(error: CompilerError, as_json: bool) -> None:
@@ -98,19 +103,17 @@ def fail(error: CompilerError, as_json: bool) -> None:
 def guarded(func: F) -> F:
     """Turn CompilerError into a clean report and exit code."""
 
+    @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        as_json = bool(kwargs.get("as_json")) or bool(getattr(ctx.find_object(Settings), "json", False))
+        settings = click.get_current_context().find_object(Settings)
         try:
             return func(*args, **kwargs)
         except CompilerError as error:
-            fail(error, as_json)
+            fail(error, settings is not None and settings.json)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
 
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
     return wrapper  # type: ignore[return-value]
 
 
@@ -156,14 +159,12 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="docs-compile")
 @shared_options
-@click.pass_context
-def cli(ctx: click.Context, **given: Any) -> None:
+def cli() -> None:
     """Compile one YAML source of truth per ML model into documents for every audience.
 
     Exit codes: 0 ok, 1 a release gate failed, 2 an input or usage error,
     3 another build is running on the output folder.
     """
-    ctx.obj = settings(ctx, **given)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import AUDIENCES, REPO, minimal_source, write_tree
+from helpers.html_safety import active_markup
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -88,8 +89,6 @@ def test_a_failed_build_leaves_the_previous_output_untouched(demo: Path, cli: An
 
 
 def test_injected_source_text_never_becomes_active_in_the_site(demo: Path, cli: Any) -> None:
-    from test_render import active_markup
-
     source = minimal_source()
     source["model"]["name"] = "<script>alert(1)</script> {{ 7*7 }}"
     source["model"]["summary"] = (

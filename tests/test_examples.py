@@ -361,11 +361,11 @@ def test_chest_xray_predictions_are_rewritten_byte_for_byte(tmp_path: Path) -> N
 
 def test_chest_xray_views_label_the_numbers_synthetic(catalog: Any) -> None:
     """The appendix of the technical and regulatory views and the clinician footnote say the predictions are synthetic."""
-    from compiler.build import resolve
+    from compiler.build import render_input
     from compiler.config.audiences import load_audiences
     from compiler.render.engine import render_document
 
-    model = resolve(catalog.get("chest-xray-triage"))
+    model = render_input(catalog.get("chest-xray-triage"))
     every = load_audiences(REPO / "audiences")
     docs = {a.name: render_document(model, a, every).markdown for a in every}
     files = "<code>evidence/internal-test-predictions.csv</code>, <code>evidence/external-test-predictions.csv</code>"

@@ -177,7 +177,7 @@ def audiences() -> list[Any]:
 def test_hostile_texts_render_safely(
     tmp_path_factory: pytest.TempPathFactory, audiences: list[Any], changes: list[Any]
 ) -> None:
-    from compiler.build import resolve
+    from compiler.build import render_input
     from compiler.render.engine import render_document
     from compiler.render.markup import to_html
 
@@ -191,7 +191,7 @@ def test_hostile_texts_render_safely(
 
     def run() -> None:
         catalog = _load_validate(tmp_path_factory.mktemp("r"), yaml_text)
-        model = resolve(catalog.models[0])
+        model = render_input(catalog.models[0])
         for audience in audiences:
             html = to_html(render_document(model, audience, audiences).markdown)
             assert not re.search(r"<(script|iframe|object|embed|style)\b", html, re.IGNORECASE), html

@@ -9,11 +9,8 @@ navigation, with Mermaid at securityLevel strict.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +18,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import AUDIENCES, accepted_connections, local_listener, minimal_source, write_tree
+from conftest import AUDIENCES, minimal_source, write_tree
 from helpers.html_safety import html_problems, theme_scripts
+from helpers.network import accepted_connections, local_listener
+from helpers.serving import serve
 
 SECRET = "OUTSIDE-SECRET-7f3a9c"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -205,20 +204,10 @@ Element.prototype.attachShadow = function (init) { return attach.call(this, {...
 """
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site_url(built: Path) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(built / "site"))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(built / "site") as url:
+        yield url
 
 
 @pytest.mark.browser

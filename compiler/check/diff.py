@@ -1,8 +1,8 @@
 """Semantic diff (check stage helper): what changed between two versions of a model source.
 
 Each side is a model folder or a git revision of one (`HEAD~1:content/chest-xray-triage`). Both sides are
-loaded, validated and (when the resolve stage is installed) resolved, then compared field by field on the
-typed source, so formatting, comments and key order never show up as changes. Lists of records are
+loaded, validated and resolved (their lock applied), then compared field by field on the typed source, so
+formatting, comments and key order never show up as changes. Lists of records are
 matched by their identity (id, version, name…; results by metric, dataset, operating point and slice),
 so reordering is not a change either.
 """
@@ -15,13 +15,14 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from compiler._util.paths import display_path
-from compiler.errors import CompilerError, UsageError
+from compiler.errors import CompilerError, Problem, UsageError
 from compiler.load.reader import MODEL_FILE, load_project
+from compiler.resolve.apply import never_resolved, resolved_source
 from compiler.schema import Source
 from compiler.validate.project import ValidModel, validate_project
 
@@ -44,6 +45,7 @@ SIGNIFICANT: dict[str, str] = {
     "model.regulatory.status": "regulatory status",
 }
 _IDENTITY_KEYS = ("id", "version", "term", "level", "name", "role")
+_TREE = "tree"  # where a git side is extracted, inside its temporary folder
 _RESULT_KEYS = ("metric", "dataset", "operating_point")
 
 
@@ -259,15 +261,19 @@ def _metric(path: str, old: dict[str, Any], new: dict[str, Any], report: DiffRep
 
 
 def resolved(model: ValidModel) -> tuple[Source, bool]:
-    """The source with fact references resolved when the resolve stage is available; else as validated."""
-    try:
-        from compiler.resolve.apply import resolved_source  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+    """The source with its fact references replaced by their locked values, and whether they were.
+
+    A model that was never resolved (it names facts but has no lock file) is taken as written: check then
+    reports what it cannot check. A lock that does not fit the source is an input error that names the
+    model's version, so the user knows which side of a comparison to resolve again.
+    """
+    if never_resolved(model):
         return model.source, False
     try:
         return resolved_source(model), True
-    except CompilerError:
-        return model.source, False
+    except CompilerError as exc:
+        version = f"{model.id} {model.source.model.version}"
+        raise type(exc)([replace(p, message=f"{version}: {p.message}") for p in exc.problems]) from None
 
 
 @contextlib.contextmanager
@@ -284,9 +290,27 @@ def open_side(spec: str) -> Iterator[tuple[str, ValidModel]]:
             spec, f"no {MODEL_FILE} here", hint="pass a model folder or REV:PATH such as HEAD~1:content/<id>"
         )
     rev, path = spec.split(":", 1)
-    with tempfile.TemporaryDirectory(prefix="docs-compile-diff-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="docs-compile-diff-") as tmp, _placed_at(rev, Path(tmp) / _TREE):
         extracted = _git_extract(rev, path.strip("/"), Path(tmp))
         yield spec, load_folder(extracted)
+
+
+@contextlib.contextmanager
+def _placed_at(rev: str, tree: Path) -> Iterator[None]:
+    """Errors about files of a revision's extracted tree name them as REV:PATH, not by the temporary folder."""
+    try:
+        yield
+    except CompilerError as exc:
+        root = tree.resolve()
+
+        def placed(problem: Problem) -> Problem:
+            file = Path(problem.location.file).resolve()
+            if not problem.location.file or not file.is_relative_to(root):
+                return problem
+            where = f"{rev}:{file.relative_to(root).as_posix()}"
+            return replace(problem, location=replace(problem.location, file=where))
+
+        raise type(exc)([placed(p) for p in exc.problems]) from None
 
 
 def load_folder(folder: Path) -> ValidModel:
@@ -318,8 +342,8 @@ def _git_extract(rev: str, path: str, into: Path) -> Path:
     archive = into / "side.tar"
     archive.write_bytes(_git(["archive", "--format=tar", rev, "--", parent], top))
     with tarfile.open(archive) as tar:
-        tar.extractall(into / "tree", filter="data")
-    folder = into / "tree" / path
+        tar.extractall(into / _TREE, filter="data")
+    folder = into / _TREE / path
     if not (folder / MODEL_FILE).is_file():
         raise UsageError.at(
             f"{rev}:{path}", f"no {MODEL_FILE} at this revision", hint="check the path inside the repository"
@@ -346,7 +370,7 @@ def released_spec(released: str, content: Path, model_id: str) -> str | None:
 
 
 def diff_specs(old_spec: str, new_spec: str) -> DiffReport:
-    """Load both sides, resolve them when possible, and diff them."""
+    """Load both sides, apply their locks (see `resolved`), and diff them."""
     with open_side(old_spec) as (old_label, old), open_side(new_spec) as (new_label, new):
         return diff_sources(resolved(old)[0], resolved(new)[0], old_label, new_label)
 

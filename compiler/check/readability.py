@@ -1,4 +1,5 @@
-"""Readability (check stage): Flesch–Kincaid grade of an audience's plain-language fields, hardest sentences first.
+"""Readability (check stage): Flesch–Kincaid grade of an audience's plain-language fields, hardest sentences
+first, and the gate that holds it to the audience's target.
 
 Words and sentences are counted with textstat; syllables with the Pyphen hyphenation dictionary that
 textstat ships with. textstat's own English syllable counter downloads the CMU dictionary on first use,
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from compiler._util.fieldpath import FieldPath
+from compiler._util.fieldpath import FieldPath, dotted
+from compiler.check.findings import Raw
+from compiler.config.audiences import Audience
 from compiler.schema.paths import select
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -102,3 +105,26 @@ def score(texts: list[tuple[FieldPath, str]], top: int = 3) -> Score:
     whole = " ".join(text for _, text in cleaned)
     hardest = sorted(sentences, key=lambda s: -s.grade)[:top]
     return Score(fk_grade(whole), len(_WORD.findall(whole)), len(sentences), tuple(hardest))
+
+
+def above_target(audience: Audience, data: dict[str, Any]) -> list[Raw]:
+    """The audience's plain-language fields taken together, when their grade is above its reading-grade target."""
+    target = audience.config.readability
+    if target is None:
+        return []
+    texts = collect(data, target.fields)
+    if not texts:
+        return []
+    result = score(texts)
+    if result.grade <= target.max_grade:
+        return []
+    hardest = "; ".join(f'"{s.text}" (grade {s.grade:g}, {dotted(s.path)})' for s in result.hardest)
+    return [
+        Raw(
+            audience.name,
+            f"Flesch-Kincaid grade {result.grade:g} is above the {audience.name} target of {target.max_grade:g} "
+            f"({result.words} words, {result.sentences} sentences); hardest: {hardest}",
+            result.hardest[0].path if result.hardest else (),
+            "use shorter sentences and everyday words",
+        )
+    ]

@@ -7,7 +7,8 @@ from pathlib import PurePath
 from typing import Any
 
 from compiler import __version__
-from compiler.check.gates import FRAMEWORK_GROUP, MODEL_GROUP, CheckReport, Finding, ModelReport
+from compiler.check.findings import FRAMEWORK_GROUP, MODEL_GROUP
+from compiler.check.gates import CheckReport, Finding, ModelReport
 from compiler.config.project import RULES
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from compiler.cli import guarded, settings, shared_options
+from compiler.cli import Settings, guarded, shared_options
 from compiler.errors import UsageError
+
+if TYPE_CHECKING:
+    from compiler.build import BuildOptions, BuildResult
+    from compiler.render.document import Document
 
 
 @click.command("build")
@@ -32,17 +36,16 @@ from compiler.errors import UsageError
     "--pdf-profile", metavar="NAME", default=None, help="PDF profile for every PDF (default: each audience's)."
 )
 @shared_options
-@click.pass_context
+@click.pass_obj
 @guarded
 def command(
-    ctx: click.Context,
+    settings: Settings,
     models: tuple[str, ...],
     audience_names: tuple[str, ...],
     no_pdf: bool,
     jobs: int,
     cache_dir: Path | None,
     pdf_profile: str | None,
-    **given: Any,
 ) -> None:
     """Compile every model into its audiences' site pages and PDFs.
 
@@ -51,29 +54,50 @@ def command(
     Documents, diagrams, plots and PDFs whose inputs did not change are taken from the build cache;
     when no input changed at all, <out> is kept as it is.
     """
-    from compiler.build import BuildOptions, build
+    from compiler.build import build
 
-    opts = settings(ctx, **given)
     if jobs < 1:
         raise UsageError("--jobs must be 1 or more")
-    options = BuildOptions(
-        content=opts.content,
-        audiences=opts.audiences,
-        out=opts.out,
+    options = build_options(
+        settings, models, audience_names, pdf=not no_pdf, jobs=jobs, pdf_profile=pdf_profile, cache_dir=cache_dir
+    )
+    started = time.monotonic()
+    result = build(options) if settings.quiet or settings.json else _with_progress(options)
+    _report(settings, result, time.monotonic() - started)
+
+
+def build_options(
+    settings: Settings,
+    models: tuple[str, ...],
+    audience_names: tuple[str, ...],
+    *,
+    pdf: bool,
+    jobs: int = 1,
+    pdf_profile: str | None = None,
+    cache_dir: Path | None = None,
+) -> BuildOptions:
+    """What to build, from the shared settings and a command's own options (build and serve)."""
+    from compiler.build import BuildOptions
+
+    return BuildOptions(
+        content=settings.content,
+        audiences=settings.audiences,
+        out=settings.out,
         models=list(models),
         audience_names=list(audience_names),
-        pdf=not no_pdf,
+        pdf=pdf,
         jobs=jobs,
         pdf_profile=pdf_profile,
         cache_dir=cache_dir,
     )
-    started = time.monotonic()
-    result = build(options) if opts.quiet or opts.json else _with_progress(options)
-    seconds = time.monotonic() - started
-    site_bytes = sum(p.stat().st_size for p in (Path(opts.out) / "site").rglob("*") if p.is_file())
+
+
+def _report(settings: Settings, result: BuildResult, seconds: float) -> None:
+    """The build's summary: JSON on stdout, or warnings and one line for a person."""
+    site_bytes = sum(p.stat().st_size for p in (Path(settings.out) / "site").rglob("*") if p.is_file())
     summary = {
         "ok": True,
-        "out": str(opts.out),
+        "out": str(settings.out),
         "documents": sorted(result.document_slugs),
         "pdfs": sorted(e["path"] for e in result.pdfs),
         "site_bytes": site_bytes,
@@ -81,19 +105,19 @@ def command(
         "unchanged": result.unchanged,
         "warnings": result.warnings,
     }
-    if opts.json:
+    if settings.json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
-    elif not opts.quiet:
+    elif not settings.quiet:
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)
         verb = "kept (no input changed)" if result.unchanged else "built"
         click.echo(
-            f"{verb} {len(result.document_slugs)} document(s), {len(result.pdfs)} PDF(s) into {opts.out} "
+            f"{verb} {len(result.document_slugs)} document(s), {len(result.pdfs)} PDF(s) into {settings.out} "
             f"in {seconds:.1f} s (site {site_bytes / 1e6:.1f} MB)"
         )
 
 
-def _with_progress(options: Any) -> Any:
+def _with_progress(options: BuildOptions) -> BuildResult:
     """Run the build with a progress display on stderr."""
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -108,7 +132,7 @@ def _with_progress(options: Any) -> Any:
     ) as bar:
         task = bar.add_task("building", total=None)
 
-        def step(stage: str, doc: Any) -> None:
+        def step(stage: str, doc: Document) -> None:
             bar.update(task, description=f"{stage}: {doc.slug}")
 
         result = build(options, progress=step)

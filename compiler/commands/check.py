@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
+from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
-from compiler.cli import guarded, settings, shared_options
+from compiler.cli import Settings, guarded, shared_options
 from compiler.config.audiences import Audience, load_audiences
-from compiler.errors import EXIT_GATE, CompilerError, ConfigError, GateFailure, Location, Problem, UsageError
+from compiler.errors import EXIT_GATE, CompilerError, ConfigError, GateFailure, Location, Problem
 from compiler.load.reader import load_project
 from compiler.validate.project import Catalog, ValidModel, validate_project
+
+if TYPE_CHECKING:
+    from compiler.check.gates import CheckReport
 
 
 @click.command("check")
@@ -42,47 +44,53 @@ from compiler.validate.project import Catalog, ValidModel, validate_project
     help="Last released version for the review policy: git revision or folder [config: released].",
 )
 @shared_options
-@click.pass_context
+@click.pass_obj
 @guarded
 def command(
-    ctx: click.Context,
+    settings: Settings,
     model_ids: tuple[str, ...],
     config_path: Path | None,
     sarif: Path | None,
     with_resolve: bool,
     against: str | None,
-    **given: Any,
 ) -> None:
     """Release gates: completeness, frameworks, thresholds, sign-offs, readability.
 
     MODEL_IDS: the models to check; default: every model under --content.
     Exit code 0 when every gate passes, 1 when a gate fails, 2 on an input error.
     """
-    from compiler.check.gates import check_catalog
     from compiler.check.report import format_json, format_sarif, format_text
-    from compiler.config.project import load_config
 
-    opts = settings(ctx, **given)
-    config = load_config(config_path)
-    catalog = validate_project(load_project(opts.content, list(model_ids) or None))
-    audiences = load_audiences(opts.audiences)
-    _known_frameworks(audiences)
-    drift = _lock_drift(catalog) if with_resolve else []
-    with contextlib.ExitStack() as stack:
-        released = _released(catalog, against or config.released, opts.content, stack)
-        report = check_catalog(catalog, audiences, config, released=released, lock_drift=drift)
+    report = _run_gates(settings, list(model_ids), config_path, with_resolve=with_resolve, against=against)
     if sarif is not None:
-        _write(sarif, format_sarif(report))
-    if opts.json:
+        atomic_write(sarif, format_sarif(report))
+    if settings.json:
         click.echo(format_json(report))
-    elif not opts.quiet:
+    elif not settings.quiet:
         click.echo(format_text(report))
     if not report.passed:
-        if opts.json:
-            ctx.exit(EXIT_GATE)
+        if settings.json:
+            click.get_current_context().exit(EXIT_GATE)
         raise GateFailure(
             f"check failed: {report.errors} error(s) in {sum(1 for m in report.models if m.count('error'))} model(s)"
         )
+
+
+def _run_gates(
+    settings: Settings, model_ids: list[str], config_path: Path | None, *, with_resolve: bool, against: str | None
+) -> CheckReport:
+    """Load and validate the models, then run every gate on them."""
+    from compiler.check.gates import check_catalog
+    from compiler.config.project import load_config
+
+    config = load_config(config_path)
+    catalog = validate_project(load_project(settings.content, model_ids or None))
+    audiences = load_audiences(settings.audiences)
+    _known_frameworks(audiences)
+    drift = _lock_drift(catalog) if with_resolve else []
+    with contextlib.ExitStack() as stack:
+        released = _released(catalog, against or config.released, settings.content, stack)
+        return check_catalog(catalog, audiences, config, released=released, lock_drift=drift)
 
 
 def _known_frameworks(audiences: list[Audience]) -> None:
@@ -123,10 +131,8 @@ def _released(
 
 def _lock_drift(catalog: Catalog) -> list[tuple[str, str, Location]]:
     """(model id, message, location) for every fact whose evidence no longer matches the lock file."""
-    try:
-        from compiler.resolve.run import resolve_catalog  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - the resolve stage ships with the package
-        raise UsageError("--resolve needs the resolve stage (compiler.resolve), which is not installed") from None
+    from compiler.resolve.run import resolve_catalog
+
     ids = [m.id for m in catalog.models]
 
     def owner(location: Location) -> str:
@@ -140,12 +146,3 @@ def _lock_drift(catalog: Catalog) -> list[tuple[str, str, Location]]:
             raise
         return [(owner(p.location), p.message, p.location) for p in exc.problems]
     return [(m.model, p.message, p.location) for m in result.models for p in m.drift]
-
-
-def _write(path: Path, text: str) -> None:
-    """Write a report file atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
-from compiler.cli import guarded, settings, shared_options
+from compiler.cli import Settings, guarded, shared_options
 
 
 @click.command("diff")
@@ -15,9 +14,9 @@ from compiler.cli import guarded, settings, shared_options
 @click.argument("new")
 @click.option("--markdown", is_flag=True, help="Markdown output (change log, revision history).")
 @shared_options
-@click.pass_context
+@click.pass_obj
 @guarded
-def command(ctx: click.Context, old: str, new: str, markdown: bool, **given: Any) -> None:
+def command(settings: Settings, old: str, new: str, markdown: bool) -> None:
     """Compare two versions of a model source.
 
     OLD and NEW are model folders (content/<id>) or git revisions of one (HEAD~1:content/<id>, the path
@@ -27,11 +26,10 @@ def command(ctx: click.Context, old: str, new: str, markdown: bool, **given: Any
     """
     from compiler.check.diff import diff_specs, format_markdown, format_text
 
-    opts = settings(ctx, **given)
     report = diff_specs(old, new)
-    if opts.json:
+    if settings.json:
         click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True, ensure_ascii=False))
     elif markdown:
         click.echo(format_markdown(report), nl=False)
-    elif not opts.quiet:
+    elif not settings.quiet:
         click.echo(format_text(report))

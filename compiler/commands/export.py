@@ -8,14 +8,14 @@ from typing import Any
 
 import click
 
+from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
-from compiler.cli import guarded, settings
+from compiler.cli import Settings, guarded, setting
 from compiler.errors import UsageError
 from compiler.interop import FORMATS, Export, export
 from compiler.load.reader import load_project
 from compiler.resolve.apply import resolved_source
-from compiler.schema import Source
-from compiler.validate.project import ValidModel, validate_project
+from compiler.validate.project import validate_project
 
 
 @click.command("export")
@@ -24,26 +24,25 @@ from compiler.validate.project import ValidModel, validate_project
 @click.option(
     "--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="File to write [stdout]."
 )
-@click.option("--content", type=click.Path(path_type=Path), default=None, help="Sources folder [content].")
-@click.option("--quiet", "-q", is_flag=True, default=None, help="Print no loss report.")
-@click.option("--json", "as_json", is_flag=True, default=None, help="Result and loss report as JSON on stdout.")
-@click.pass_context
+@setting("content")
+@setting("quiet", help="Print no loss report.")
+@setting("json", help="Result and loss report as JSON on stdout.")
+@click.pass_obj
 @guarded
-def command(ctx: click.Context, model_id: str, fmt: str, out_file: Path | None, **given: Any) -> None:
+def command(settings: Settings, model_id: str, fmt: str, out_file: Path | None) -> None:
     """Export MODEL_ID as JSON, a Hugging Face README.md, a CycloneDX ML-BOM or a CHAI applied model card.
 
     The export goes to --out FILE (default: stdout); the loss report (source fields the format cannot
     carry) goes to stderr, or into the JSON result with --json.
     """
-    opts = settings(ctx, **given)
-    catalog = validate_project(load_project(opts.content, [model_id]))
+    catalog = validate_project(load_project(settings.content, [model_id]))
     valid = catalog.get(model_id)
     if valid is None:  # pragma: no cover - load_project reports unknown ids first
         raise UsageError(f"no model '{model_id}'")
-    result = export(resolved(valid), fmt)
+    result = export(resolved_source(valid), fmt)
     if out_file is not None:
         write_file(out_file, result.text)
-    if opts.json:
+    if settings.json:
         payload: dict[str, Any] = {"ok": True, "model": model_id, **result.report()}
         payload["file"] = display_path(out_file) if out_file else None
         if out_file is None:
@@ -52,7 +51,7 @@ def command(ctx: click.Context, model_id: str, fmt: str, out_file: Path | None, 
         return
     if out_file is None:
         click.echo(result.text, nl=False)
-    if not opts.quiet:
+    if not settings.quiet:
         click.echo(loss_report(model_id, result, display_path(out_file) if out_file else "stdout"), err=True)
 
 
@@ -62,15 +61,7 @@ def write_file(path: Path, text: str) -> None:
         with path.open("w", encoding="utf-8") as stream:
             stream.write(text)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
-def resolved(valid: ValidModel) -> Source:
-    """The source with fact references substituted by their locked values."""
-    return resolved_source(valid)
+    atomic_write(path, text)
 
 
 def loss_report(model_id: str, result: Export, where: str) -> str:

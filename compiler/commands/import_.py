@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from compiler._util.paths import display_path
-from compiler.cli import guarded, settings
+from compiler.cli import Settings, guarded, setting
 from compiler.errors import UsageError
 from compiler.interop.importing import Imported, Written, slug, write_import
 
@@ -20,23 +19,22 @@ READERS = ("hf", "mct")
 @click.option("--from", "source_format", type=click.Choice(READERS), required=True, help="Format of FILE.")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--id", "model_id", default=None, help="Id of the new model [from the card's model name].")
-@click.option("--content", type=click.Path(path_type=Path), default=None, help="Sources folder [content].")
-@click.option("--quiet", "-q", is_flag=True, default=None, help="Print nothing but errors.")
-@click.option("--json", "as_json", is_flag=True, default=None, help="Machine-readable result on stdout.")
-@click.pass_context
+@setting("content")
+@setting("quiet")
+@setting("json")
+@click.pass_obj
 @guarded
-def command(ctx: click.Context, source_format: str, file: Path, model_id: str | None, **given: Any) -> None:
+def command(settings: Settings, source_format: str, file: Path, model_id: str | None) -> None:
     """Import FILE (a Hugging Face README.md or an MCT model card JSON) as content/<id>/model.yaml.
 
     Mapped fields are filled; required fields the card does not give read "TODO:"; what has no place in
     the schema is kept in content/<id>/imported-unmapped.yaml. An existing model is never overwritten.
     """
-    opts = settings(ctx, **given)
     imported = read(source_format, file)
-    written = write_import(opts.content, model_id or _default_id(imported), imported)
-    if opts.json:
+    written = write_import(settings.content, model_id or _default_id(imported), imported)
+    if settings.json:
         click.echo(json.dumps({"ok": True, **written.report()}, indent=2, sort_keys=True))
-    elif not opts.quiet:
+    elif not settings.quiet:
         click.echo(summary(written))
 
 

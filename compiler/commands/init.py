@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 from importlib import resources
-from typing import Any
 
 import click
 
+from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
-from compiler.cli import guarded, settings, shared_options
+from compiler.cli import Settings, guarded, shared_options
 from compiler.errors import UsageError
 from compiler.load.reader import MODEL_FILE
 
@@ -26,23 +26,19 @@ def scaffold(model_id: str, today: date | None = None) -> str:
 @click.command("init")
 @click.argument("model_id")
 @shared_options
-@click.pass_context
+@click.pass_obj
 @guarded
-def command(ctx: click.Context, model_id: str, **given: Any) -> None:
+def command(settings: Settings, model_id: str) -> None:
     """Scaffold content/MODEL_ID/model.yaml (refuses to overwrite)."""
-    opts = settings(ctx, **given)
     if not _ID.match(model_id):
         raise UsageError.at(
             model_id, "not a valid model id", hint="use lower-case letters, digits, '.', '_' and '-', e.g. sepsis-risk"
         )
-    target = opts.content / model_id / MODEL_FILE
+    target = settings.content / model_id / MODEL_FILE
     if target.exists():
         raise UsageError.at(
             display_path(target), "already exists; init never overwrites", hint="pick another id or edit the file"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(MODEL_FILE + ".tmp")
-    tmp.write_text(scaffold(model_id), encoding="utf-8")
-    tmp.replace(target)
-    if not opts.quiet:
+    atomic_write(target, scaffold(model_id))
+    if not settings.quiet:
         click.echo(f"created {display_path(target)}; fill in the TODOs, then run `docs-compile validate`")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import click
 
-from compiler.cli import guarded, settings, shared_options
+from compiler.cli import Settings, guarded, shared_options
 from compiler.errors import GateFailure
 from compiler.load.reader import load_project
 from compiler.resolve.run import resolve_catalog
@@ -18,22 +17,21 @@ from compiler.validate.project import validate_project
 @click.option("--check", is_flag=True, help="Re-resolve and compare with the locks; write nothing; exit 1 on drift.")
 @click.option("--model", "models", multiple=True, metavar="ID", help="Only this model (repeatable).")
 @shared_options
-@click.pass_context
+@click.pass_obj
 @guarded
-def command(ctx: click.Context, check: bool, models: tuple[str, ...], **given: Any) -> None:
+def command(settings: Settings, check: bool, models: tuple[str, ...]) -> None:
     """Resolve fact references and computed metrics into each model's facts.lock.json.
 
     Reads MLflow runs and registry versions, evaluation files and predictions files; everything is
     resolved before any lock is written. With --check nothing is written: every fact whose value or
     source changed since the lock, and every stale version, is listed and the exit code is 1.
     """
-    opts = settings(ctx, **given)
-    catalog = validate_project(load_project(opts.content, list(models) or None))
+    catalog = validate_project(load_project(settings.content, list(models) or None))
     report = resolve_catalog(catalog, check=check)
-    if opts.json:
+    if settings.json:
         payload = {"ok": not report.drifted, "check": check, "models": [m.as_dict() for m in report.models]}
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
-    elif not opts.quiet:
+    elif not settings.quiet:
         for m in report.models:
             if m.status == "no-evidence":
                 click.echo(f"{m.model}: no fact references")
@@ -42,6 +40,6 @@ def command(ctx: click.Context, check: bool, models: tuple[str, ...], **given: A
             for line in m.warnings:
                 click.echo(f"warning: {m.model}: stale: {line}", err=True)
     if report.drifted:
-        if opts.json:
-            ctx.exit(GateFailure.exit_code)
+        if settings.json:
+            click.get_current_context().exit(GateFailure.exit_code)
         raise GateFailure(report.problems)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from compiler._util.atomic import atomic_write
 from compiler.cli import guarded
 from compiler.schema import json_schema
 
@@ -29,7 +30,4 @@ def command(out_file: Path | None) -> None:
     if out_file is None:
         click.echo(text, nl=False)
         return
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_file.with_name(out_file.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out_file)
+    atomic_write(out_file, text)

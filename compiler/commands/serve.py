@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from compiler.cli import guarded, settings, shared_options
+from compiler.cli import Settings, guarded, shared_options
+from compiler.commands.build import build_options
 from compiler.errors import CompilerError
 
 
@@ -24,35 +26,25 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 @click.option("--model", "models", multiple=True, metavar="ID", help="Serve only this model (repeatable).")
 @click.option("--audience", "audience_names", multiple=True, metavar="NAME", help="Only this audience (repeatable).")
 @shared_options
-@click.pass_context
+@click.pass_obj
 @guarded
-def command(
-    ctx: click.Context, port: int, models: tuple[str, ...], audience_names: tuple[str, ...], **given: Any
-) -> None:
+def command(settings: Settings, port: int, models: tuple[str, ...], audience_names: tuple[str, ...]) -> None:
     """Build the site (without PDFs) and serve it on http://127.0.0.1:PORT/, rebuilding on change.
 
     Watches the content folder, the audiences folder and mkdocs.yml. A build that fails is reported
     and the last good site stays up.
     """
-    from compiler.build import BuildOptions, build
+    from compiler.build import build
 
-    opts = settings(ctx, **given)
-    options = BuildOptions(
-        content=opts.content,
-        audiences=opts.audiences,
-        out=opts.out,
-        models=list(models),
-        audience_names=list(audience_names),
-        pdf=False,
-    )
+    options = build_options(settings, models, audience_names, pdf=False)
     build(options)
-    site = Path(opts.out).resolve() / "site"
+    site = Path(settings.out).resolve() / "site"
     # The handler looks the folder up on every request, so a swapped-in rebuild is served at once.
     handler = functools.partial(_Handler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     click.echo(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
-    watched = [p for p in (Path(opts.content), Path(opts.audiences), Path("mkdocs.yml")) if p.exists()]
+    watched = [p for p in (Path(settings.content), Path(settings.audiences), Path("mkdocs.yml")) if p.exists()]
     try:
         for _changes in _watch(watched):
             try:
@@ -65,7 +57,7 @@ def command(
         server.server_close()
 
 
-def _watch(paths: list[Path]) -> Any:
+def _watch(paths: list[Path]) -> Iterable[object]:
     try:
         from watchfiles import watch
     except ImportError:  # watchfiles is the [serve] extra; poll modification times without it
@@ -73,7 +65,7 @@ def _watch(paths: list[Path]) -> Any:
     return watch(*paths)
 
 
-def _poll(paths: list[Path]) -> Any:
+def _poll(paths: list[Path]) -> Iterator[list[tuple[str, float]]]:
     import time
 
     def stamp() -> list[tuple[str, float]]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
 
 import click
 
 from compiler._util.paths import display_path
-from compiler.cli import guarded, settings, shared_options
+from compiler.cli import Settings, guarded, shared_options
 from compiler.errors import UsageError
 from compiler.load.reader import load_project
 from compiler.validate.project import validate_project
@@ -22,11 +21,9 @@ from compiler.validate.project import validate_project
 @click.option("--role", required=True, help="Role of the reviewer, e.g. clinician, regulatory-affairs.")
 @click.option("--date", "on", default=None, help="Date of approval, YYYY-MM-DD [today].")
 @shared_options
-@click.pass_context
+@click.pass_obj
 @guarded
-def command(
-    ctx: click.Context, model_id: str, section: str, reviewer: str, role: str, on: str | None, **given: Any
-) -> None:
+def command(settings: Settings, model_id: str, section: str, reviewer: str, role: str, on: str | None) -> None:
     """Record in MODEL_ID's source that REVIEWER (ROLE) approved SECTION as it is now.
 
     Only the `reviews:` block of the file is edited; comments and formatting elsewhere are kept.
@@ -34,7 +31,6 @@ def command(
     """
     from compiler.check.signoff import record_signoff
 
-    opts = settings(ctx, **given)
     try:
         when = date.fromisoformat(on) if on else date.today()
     except ValueError:
@@ -42,12 +38,12 @@ def command(
     for name, value in (("--reviewer", reviewer), ("--role", role)):
         if not value.strip():
             raise UsageError.at(name, "must not be empty")
-    catalog = validate_project(load_project(opts.content, [model_id]))
+    catalog = validate_project(load_project(settings.content, [model_id]))
     model = catalog.get(model_id)
     assert model is not None
     target, sha256 = record_signoff(model, section, reviewer.strip(), role.strip(), when)
-    if opts.json:
+    if settings.json:
         payload = {"ok": True, "model": model_id, "section": section, "sha256": sha256, "file": display_path(target)}
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
-    elif not opts.quiet:
+    elif not settings.quiet:
         click.echo(f"signed {model_id} {section} ({sha256[:12]}…) by {reviewer} ({role}) in {display_path(target)}")

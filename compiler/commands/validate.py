@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
-from compiler.cli import guarded, settings, shared_options
+from compiler.cli import Settings, guarded, shared_options
 from compiler.errors import UsageError
 from compiler.load.reader import MODEL_FILE, load_project
 from compiler.validate.project import validate_project
@@ -17,20 +16,19 @@ from compiler.validate.project import validate_project
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @shared_options
-@click.pass_context
+@click.pass_obj
 @guarded
-def command(ctx: click.Context, paths: tuple[Path, ...], **given: Any) -> None:
+def command(settings: Settings, paths: tuple[Path, ...]) -> None:
     """Check sources against the schema and cross-references.
 
     PATHS are model folders or their model.yaml files; default: every model under --content.
     """
-    opts = settings(ctx, **given)
-    content, ids = _targets(opts.content, paths)
+    content, ids = _targets(settings.content, paths)
     catalog = validate_project(load_project(content, ids or None))
     names = [m.id for m in catalog.models]
-    if opts.json:
+    if settings.json:
         click.echo(json.dumps({"ok": True, "models": names, "errors": []}, indent=2))
-    elif not opts.quiet:
+    elif not settings.quiet:
         click.echo(f"ok: {len(names)} model(s) valid: {', '.join(names) if names else 'none found'}")
 
 

@@ -1,30 +1,22 @@
-"""Import stage, Hugging Face: read a model card README.md (front matter + template sections) into a partial source."""
+"""Import stage, Hugging Face: map a model card's front matter and template sections onto a partial source."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
-import yaml
-
-from compiler._util.paths import display_path
-from compiler.errors import SourceError
 from compiler.interop import hf
+from compiler.interop.hf_card import as_list, is_number, read_card, section_key, sections, table_row, yaml_scalar
 from compiler.interop.importing import Imported, slug
 
-_FRONT_START = re.compile(r"\A---[ \t]*\n")
-_FRONT_END = re.compile(r"^---[ \t]*$", re.M)
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
-_FENCE = re.compile(r"^(```|~~~)")
 _LABELLED = re.compile(r"^[-*][ \t]+\*\*(.+?):\*\*[ \t]*(.*)$")
 _DATASET = re.compile(r"^- \*\*(.+?)\*\* \(`([^`]+)`, ([a-z]+)\): (.*)$")
 _FACTOR = re.compile(r"^- \*\*(.+?)\*\* \(`([^`]+)`\): (.*)$")
 _THRESHOLD = re.compile(r"^- Decision threshold `([^`]+)`( \(default\))?: (\S+) — (.*)$")
 _KEYED = re.compile(r"^- `([^`]+)`: (.*)$")
 _BULLET = re.compile(r"^[-*+][ \t]+(.*)$")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _CONTACT = re.compile(r"^(?P<name>[^<(]+?)\s*(?:<(?P<email>[^>\s]+@[^>\s]+)>)?\s*(?:\((?P<url>https?://[^)\s]+)\))?$")
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 _SPLIT = {v: k for k, v in hf.ROLE_SPLIT.items()} | {"val": "tune", "dev": "tune", "eval": "test", "evaluation": "test"}
@@ -32,82 +24,13 @@ _SPLIT = {v: k for k, v in hf.ROLE_SPLIT.items()} | {"val": "tune", "dev": "tune
 
 def read(path: Path) -> Imported:
     """Parse a Hugging Face model card; invalid front matter is an error that names line and column."""
-    shown = display_path(path)
-    text = _text(path).replace("\r\n", "\n").removeprefix("\ufeff")
-    front, body = _split(text, shown)
+    front, body = read_card(path)
     imported = Imported("hf", path.name)
     reader = _Reader(imported)
     reader.front_matter(front)
     reader.body(body)
     reader.finish()
     return imported
-
-
-def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SourceError.at(display_path(path), "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise SourceError.at(
-            display_path(path), f"not UTF-8 text ({exc.reason})", hint="save the card as UTF-8"
-        ) from None
-
-
-def _split(text: str, shown: str) -> tuple[dict[str, Any], str]:
-    """Front matter (as data) and body text."""
-    start = _FRONT_START.match(text)
-    if not start:
-        return {}, text
-    end = _FRONT_END.search(text, start.end())
-    if not end:
-        raise SourceError.at(
-            shown,
-            "front matter opened with --- is never closed",
-            line=1,
-            column=1,
-            hint="end it with a line holding only ---",
-        )
-    raw = text[start.end() : end.start()]
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 2, mark.column + 1) if mark else (2, 1)
-        message = exc.problem or "invalid YAML"
-        raise SourceError.at(
-            shown,
-            f"invalid YAML front matter: {message}",
-            line=line,
-            column=column,
-            hint="fix the YAML between the --- lines",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SourceError.at(shown, f"invalid YAML front matter: {exc}", line=2, column=1) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise SourceError.at(shown, "front matter must be a mapping (key: value)", line=2, column=1)
-    return data, text[end.end() :].lstrip("\n")
-
-
-def sections(body: str) -> list[tuple[int, str, str]]:
-    """(level, heading, text) for every heading outside code fences; text before the first heading gets level 0."""
-    out: list[tuple[int, str, list[str]]] = [(0, "", [])]
-    fenced = False
-    for line in _COMMENT.sub("", body).split("\n"):
-        if _FENCE.match(line.strip()):
-            fenced = not fenced
-        match = None if fenced else _HEADING.match(line)
-        if match:
-            out.append((len(match.group(1)), match.group(2).strip(), []))
-        else:
-            out[-1][2].append(line)
-    return [(level, title, "\n".join(lines).strip()) for level, title, lines in out]
-
-
-def _key(title: str) -> str:
-    return re.sub(r"\s*\[optional\]\s*", "", title, flags=re.I).strip().lower()
 
 
 class _Reader:
@@ -134,17 +57,17 @@ class _Reader:
     def front_matter(self, front: dict[str, Any]) -> None:
         front = dict(front)
         self._license(front.pop("license", None), front.pop("license_name", None), front.pop("license_link", None))
-        languages = _as_list(front.pop("language", None))
+        languages = as_list(front.pop("language", None))
         if languages:
             self.model["languages"] = [str(x) for x in languages]
-        tags = _as_list(front.pop("tags", None))
+        tags = as_list(front.pop("tags", None))
         if tags:
             self.model["keywords"] = [str(x) for x in tags]
-        for name in _as_list(front.pop("datasets", None)):
+        for name in as_list(front.pop("datasets", None)):
             self._dataset(str(name))
-        for name in _as_list(front.pop("metrics", None)):
+        for name in as_list(front.pop("metrics", None)):
             self._metric(str(name))
-        base = _as_list(front.pop("base_model", None))
+        base = as_list(front.pop("base_model", None))
         if base:
             self.system["pretrained"] = [{"name": str(b), "source": "Hugging Face Hub"} for b in base]
         if isinstance(front.get("model_name"), str):
@@ -199,7 +122,7 @@ class _Reader:
             self.imp.keep(f"model-index dataset {dataset['type']}", extra)
         for metric in result.get("metrics") or []:
             value = metric.get("value") if isinstance(metric, dict) else None
-            if not isinstance(metric, dict) or not metric.get("type") or not _is_number(value):
+            if not isinstance(metric, dict) or not metric.get("type") or not is_number(value):
                 self.imp.keep("model-index metric", metric)
                 continue
             mid = self._metric(str(metric["type"]), metric.get("name"))
@@ -232,7 +155,7 @@ class _Reader:
     def body(self, body: str) -> None:
         for level, title, text in sections(body):
             text = "" if text == hf.NO_INFO else text
-            handler = _SECTIONS.get(_key(title))
+            handler = _SECTIONS.get(section_key(title))
             rest: str | None
             if level == 1 and title and not self.titled:
                 self.model.setdefault("name", re.sub(r"^Model Card for\s+", "", title))
@@ -321,8 +244,8 @@ class _Reader:
         rest = []
         for line in text.split("\n"):
             metric, threshold = _FACTOR.match(line.strip()), _THRESHOLD.match(line.strip())
-            if threshold and _is_number(_yaml_scalar(threshold.group(3))):
-                op = {"id": slug(threshold.group(1)), "threshold": float(_yaml_scalar(threshold.group(3)))}
+            if threshold and is_number(yaml_scalar(threshold.group(3))):
+                op = {"id": slug(threshold.group(1)), "threshold": float(yaml_scalar(threshold.group(3)))}
                 op |= {"rationale": threshold.group(4)} | ({"default": True} if threshold.group(2) else {})
                 self.thresholds.append(op)
             elif metric:
@@ -339,7 +262,7 @@ class _Reader:
             if labelled and labelled.group(1) == hf.REGIME:
                 self.training["algorithm"] = labelled.group(2).strip()
             elif keyed:
-                value = _yaml_scalar(keyed.group(2))
+                value = yaml_scalar(keyed.group(2))
                 self.training.setdefault("hyperparameters", {})[keyed.group(1)] = (
                     value if isinstance(value, (str, int, float, bool)) else keyed.group(2)
                 )
@@ -365,7 +288,7 @@ class _Reader:
         names = {m.get("name", mid): mid for mid, m in self.metrics.items()}
         rest = []
         for line in lines[2:]:
-            row = _table_row(line, names)
+            row = table_row(line, names)
             if row is None:
                 rest.append(line)
             else:
@@ -407,8 +330,8 @@ class _Reader:
             self.system["training"] = self.training
         if self.architecture:
             self.system["architecture"] = self.architecture
-        sections = {"model": self.model, "intended_use": self.use, "system": self.system, "risk": self.risk}
-        data.update({k: v for k, v in sections.items() if v})
+        parts = {"model": self.model, "intended_use": self.use, "system": self.system, "risk": self.risk}
+        data.update({k: v for k, v in parts.items() if v})
         if self.datasets:
             data["datasets"] = list(self.datasets.values())
         evaluation: dict[str, Any] = {}
@@ -486,51 +409,6 @@ _SECTIONS: dict[str, Handler] = {
 def _same_result(result: dict[str, Any], row: dict[str, Any]) -> bool:
     keys = ("metric", "dataset", "operating_point")
     return not row.get("slice") and all(result.get(k) == row.get(k) for k in keys)
-
-
-def _table_row(line: str, names: dict[str, str]) -> dict[str, Any] | None:
-    cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
-    if len(cells) != 7 or cells[0] not in names or not _is_number(_yaml_scalar(cells[4])):
-        return None
-    metric, dataset, subgroup, op, value, ci, n = cells
-    row: dict[str, Any] = {"metric": names[metric], "value": float(_yaml_scalar(value))}
-    if dataset:
-        row["dataset"] = dataset
-    if subgroup != "overall":
-        pairs = [p.split("=", 1) for p in subgroup.split(", ")]
-        if not all(len(p) == 2 for p in pairs):
-            return None
-        row["slice"] = {k: v for k, v in pairs}
-    if op:
-        row["operating_point"] = op
-    bounds = ci.split(" – ")
-    if len(bounds) == 2 and all(_is_number(_yaml_scalar(b)) for b in bounds):
-        row["ci_low"], row["ci_high"] = (float(_yaml_scalar(b)) for b in bounds)
-    if n.isdigit():
-        row["n"] = int(n)
-    return row
-
-
-def _yaml_scalar(text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
-def _is_number(value: Any) -> TypeGuard[float]:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and value == value
-        and abs(value) != float("inf")
-    )
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _spdx(name: str) -> str:

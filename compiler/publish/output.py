@@ -1,8 +1,10 @@
-"""Publish stage: the output folder, written beside `<out>` under a lock and swapped in whole, plus manifest.json."""
+"""Publish stage: the output folder, written beside `<out>` under a lock and swapped in whole.
+
+Also which files make up a model's source: the ones hashed, listed in the manifest and embedded in archival PDFs.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -10,13 +12,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from compiler._util.hashing import sha256_file
 from compiler._util.paths import display_path
 from compiler.errors import BuildBusy, Location, Problem
-
-MANIFEST = "manifest.json"
 
 
 @contextmanager
@@ -169,15 +168,3 @@ def source_files(folder: Path) -> list[Path]:
         and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(folder).parts)
         and p.resolve().is_relative_to(real)
     )
-
-
-def write_manifest(root: Path, header: dict[str, Any]) -> dict[str, Any]:
-    """manifest.json: the header (models, sources, PDFs) plus every output file with its sha256 and size."""
-    outputs = [
-        {"path": p.relative_to(root).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
-    ]
-    manifest = {**header, "outputs": outputs}
-    (root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-    return manifest

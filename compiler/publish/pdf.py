@@ -15,6 +15,7 @@ import re
 import signal
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
@@ -186,7 +187,7 @@ def _run(tasks: list[PdfTask], jobs: int, progress: Callable[[Document], None] |
                 index = futures[future]
                 try:
                     outcomes[index] = future.result()
-                except Exception as exc:  # a worker died (out of memory, killed): name the document
+                except BrokenProcessPool as exc:  # a worker died (out of memory, killed): name the document
                     outcomes[index] = _Outcome(problems=[_problem(tasks[index], f"PDF worker failed: {exc!r}")])
                 if progress is not None:
                     progress(tasks[index].document)
@@ -225,12 +226,40 @@ def render_task(task: PdfTask) -> _Outcome:
         return _Outcome(problems=[_problem(task, f"rendering took longer than {task.time_limit} s and was stopped")])
     except CompilerError as exc:
         return _Outcome(problems=[_named(task, p) for p in exc.problems])
-    except Exception as exc:  # WeasyPrint or pikepdf failed on this input: name the document, not a traceback
+    except Exception as exc:
+        if not renderer_failed(exc):
+            raise  # a bug of ours: a traceback to report, not a mistake in the user's document
         return _Outcome(problems=[_problem(task, f"PDF rendering failed: {type(exc).__name__}: {exc}")])
     finally:
         if use_alarm:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, previous)
+
+
+_RENDERERS = frozenset({"weasyprint", "pikepdf"})
+_OURS = __name__.split(".")[0]
+
+
+def renderer_failed(exc: BaseException) -> bool:
+    """Whether WeasyPrint or pikepdf failed on the document, rather than our own code.
+
+    The innermost frame that is either theirs or ours decides: WeasyPrint and pikepdf (and the libraries they
+    drive: images, fonts, CSS) fail on what the document holds, while an error raised in our code is a bug,
+    whatever called it. pikepdf's PdfError says the PDF itself is damaged, even when our code made the call
+    that found it.
+    """
+    import pikepdf
+
+    if isinstance(exc, pikepdf.PdfError):
+        return True
+    owner = ""
+    frame = exc.__traceback__
+    while frame is not None:
+        package = str(frame.tb_frame.f_globals.get("__name__", "")).split(".")[0]
+        if package == _OURS or package in _RENDERERS:
+            owner = package
+        frame = frame.tb_next
+    return owner in _RENDERERS
 
 
 def _named(task: PdfTask, problem: Problem) -> Problem:

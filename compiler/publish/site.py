@@ -87,53 +87,12 @@ def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
     nav: list[Any] = [{"Catalog": "index.md"}]
     catalog_entries = []
     for model in site.models:
-        model_id = model.source.model.id
-        documents = by_model.get(model_id, [])
+        documents = by_model.get(model.source.model.id, [])
         if not documents:
             continue
-        model_nav: list[Any] = [f"{model_id}/index.md"]
-        doc_rows = []
-        for doc in documents:
-            page = f"{model_id}/{doc.audience.name}/index.md"
-            pdf = site.pdfs.get(doc.slug)
-            pdf_rel = f"pdf/{model_id}/{doc.audience.name}.pdf" if pdf else ""
-            if pdf:
-                # Served by the site itself, so a static file server is all a reader needs.
-                _write(docs / pdf_rel, pdf.read_bytes())
-            _write(docs / page, _with_pdf_link(doc.markdown, "../../" + pdf_rel if pdf else "").encode())
-            for rel, body in doc.assets.items():
-                _write(docs / model_id / doc.audience.name / rel, body)
-            model_nav.append({nav_title(doc.audience.config.title): page})
-            doc_rows.append(
-                {
-                    "title": doc.audience.config.title,
-                    "short": doc.audience.name.replace("-", " ").capitalize(),
-                    "description": doc.audience.config.description,
-                    "page": link(page),
-                    "pdf": link(pdf_rel) if pdf else "",
-                    "page_local": link(f"{doc.audience.name}/index.md"),
-                    "pdf_local": link("../" + pdf_rel) if pdf else "",
-                    "pdf_name": f"{doc.audience.name}.pdf",
-                }
-            )
-        sheets = _write_datasheets(model, documents, docs)
-        if sheets:
-            model_nav.append({"Datasheets": [{nav_title(s["name"]): s["path"]} for s in sheets]})
-        common = site.audiences[0]
-        model_page = render_page(
-            common,
-            "site/model.md.j2",
-            {
-                "model": _view(model),
-                "documents": doc_rows,
-                "datasheets": [
-                    {"name": s["name"], "page": link(s["path"].removeprefix(f"{model_id}/"))} for s in sheets
-                ],
-            },
-        )
-        _write(docs / model_id / "index.md", model_page.encode())
+        model_nav, entry = _write_model(site, model, documents, docs)
         nav.append({nav_title(model.source.model.name): model_nav})
-        catalog_entries.append({"model": _view(model), "page": link(f"{model_id}/index.md"), "documents": doc_rows})
+        catalog_entries.append(entry)
     if len(catalog_entries) > NAV_MODEL_LIMIT:
         nav = nav[:1]
     nav.append({"How to read": _write_how_to_read(site.audiences, docs)})
@@ -144,6 +103,57 @@ def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
     catalog = render_page(site.audiences[0], "site/catalog.md.j2", {"models": catalog_entries, "audiences": readers})
     _write(docs / "index.md", catalog.encode())
     return nav
+
+
+def _write_model(
+    site: SiteInput, model: RenderInput, documents: list[Document], docs: Path
+) -> tuple[list[Any], dict[str, Any]]:
+    """A model's document pages, datasheets and model page; returns its navigation and its catalog entry."""
+    model_id = model.source.model.id
+    model_nav: list[Any] = [f"{model_id}/index.md"]
+    doc_rows = []
+    for doc in documents:
+        page, row = _write_document(site, doc, docs)
+        model_nav.append({nav_title(doc.audience.config.title): page})
+        doc_rows.append(row)
+    sheets = _write_datasheets(model, documents, docs)
+    if sheets:
+        model_nav.append({"Datasheets": [{nav_title(s["name"]): s["path"]} for s in sheets]})
+    model_page = render_page(
+        site.audiences[0],
+        "site/model.md.j2",
+        {
+            "model": _view(model),
+            "documents": doc_rows,
+            "datasheets": [{"name": s["name"], "page": link(s["path"].removeprefix(f"{model_id}/"))} for s in sheets],
+        },
+    )
+    _write(docs / model_id / "index.md", model_page.encode())
+    return model_nav, {"model": _view(model), "page": link(f"{model_id}/index.md"), "documents": doc_rows}
+
+
+def _write_document(site: SiteInput, doc: Document, docs: Path) -> tuple[str, dict[str, Any]]:
+    """A document's page, its assets and its PDF; returns the page's path and the document's row for the listings."""
+    page = f"{doc.model_id}/{doc.audience.name}/index.md"
+    pdf = site.pdfs.get(doc.slug)
+    pdf_rel = f"pdf/{doc.model_id}/{doc.audience.name}.pdf" if pdf else ""
+    if pdf:
+        # Served by the site itself, so a static file server is all a reader needs.
+        _write(docs / pdf_rel, pdf.read_bytes())
+    _write(docs / page, _with_pdf_link(doc.markdown, "../../" + pdf_rel if pdf else "").encode())
+    for rel, body in doc.assets.items():
+        _write(docs / doc.model_id / doc.audience.name / rel, body)
+    row = {
+        "title": doc.audience.config.title,
+        "short": doc.audience.name.replace("-", " ").capitalize(),
+        "description": doc.audience.config.description,
+        "page": link(page),
+        "pdf": link(pdf_rel) if pdf else "",
+        "page_local": link(f"{doc.audience.name}/index.md"),
+        "pdf_local": link("../" + pdf_rel) if pdf else "",
+        "pdf_name": f"{doc.audience.name}.pdf",
+    }
+    return page, row
 
 
 def _write_datasheets(model: RenderInput, documents: list[Document], docs: Path) -> list[dict[str, str]]:

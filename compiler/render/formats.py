@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -32,7 +33,14 @@ def finalize(value: Any) -> Any:
 
 
 def number(value: Any, digits: int | None = None) -> str:
-    """A number with thousands separators; floats keep 3 decimals unless told otherwise."""
+    """A number with thousands separators: 1204 -> '1,204'; a fraction keeps 3 decimals, or `digits`.
+
+    A whole float prints without decimals (1204.0 -> '1,204'); an unresolved fact reference prints as
+    '[unresolved: …]'; anything else is an error.
+
+    Example:
+        {{ source.datasets[0].composition.count | num }} cases; AUROC {{ result("auroc").value | num(2) }}
+    """
     value = unwrap(value)
     if is_fact_ref(value):
         return f"[unresolved: {value}]"
@@ -46,10 +54,16 @@ def number(value: Any, digits: int | None = None) -> str:
 
 
 def pct(value: Any, digits: int = 1) -> str:
-    """A proportion as a percentage: 0.912 -> 91.2%."""
+    """A proportion as a percentage with `digits` decimals: 0.912 -> '91.2%'.
+
+    Example:
+        {{ result("sensitivity").value | pct(0) }} of patients with the condition are flagged
+    """
     value = unwrap(value)
     if is_fact_ref(value):
         return f"[unresolved: {value}]"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FieldError("", f"expected a number, found {value!r}")
     return f"{float(value) * 100:.{digits}f}%"
 
 
@@ -80,7 +94,11 @@ def format_result(result: Result, metric: Metric | None, *, with_n: bool = True)
 
 
 def format_date(value: Any, style: str = "iso") -> str:
-    """A date as ISO (2025-03-12) or long form (12 March 2025)."""
+    """A date as ISO ('2025-03-12') or, with `"long"`, in words ('12 March 2025').
+
+    Example:
+        Released {{ model.release_date | date("long") }}
+    """
     value = unwrap(value)
     if not isinstance(value, date):
         raise FieldError("", f"expected a date, found {value!r}")
@@ -88,7 +106,11 @@ def format_date(value: Any, style: str = "iso") -> str:
 
 
 def md_block(value: Any) -> Markup:
-    """A Markdown field as sanitised HTML in a block Python-Markdown passes through untouched."""
+    """A Markdown field as a block of sanitised HTML: paragraphs, lists, emphasis and links kept, raw HTML removed.
+
+    Example:
+        {{ source.intended_use.purpose | md }}
+    """
     text = _text(value)
     return Markup(f'\n<div class="md-field" markdown="0">\n{to_html(text)}\n</div>\n')
 
@@ -98,7 +120,12 @@ _INLINE_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_[]{}|~"}
 
 
 def md_inline(value: Any) -> Markup:
-    """A Markdown field as one line of sanitised inline HTML (for table cells and list items)."""
+    """A Markdown field as one line of sanitised HTML, for table cells and list items (paragraphs become `<br>`).
+
+    Example:
+        {% for d in source.datasets %}| {{ d.name }} | {{ d.motivation.purpose | md_inline }} |
+        {% endfor %}
+    """
     html = to_html(_text(value)).strip()
     html = re.sub(r"</p>\s*<p>", "<br>", html)
     html = re.sub(r"^<p>|</p>$", "", html)
@@ -116,14 +143,22 @@ def _text(value: Any) -> str:
 
 
 def or_na(value: Any, reason: str = "") -> Any:
-    """The value, or 'Not applicable' (with a reason) when the source leaves it out on purpose."""
+    """The value, or '*Not applicable*' (followed by the reason, if given) when the source leaves it out.
+
+    Example:
+        {{ model.regulatory.status | or_na("not a regulated product") }}
+    """
     if _present(value):
         return value
     return Markup("*Not applicable*") + (Markup(f" — {escape_markdown(reason)}") if reason else Markup(""))
 
 
 def or_missing(value: Any) -> Any:
-    """The value, or a visible 'Not documented' marker naming the source field (for gap-revealing views)."""
+    """The value, or a visible '**Not documented** (`field.path`)' marker, for views that show their gaps.
+
+    Example:
+        Cite as: {{ model.citation | or_missing }}
+    """
     if _present(value):
         return value
     path = value.path if isinstance(value, Missing) else ""
@@ -137,23 +172,41 @@ def _present(value: Any) -> bool:
 
 
 def join_list(values: Any, sep: str = ", ") -> Markup:
-    """Items of a list of plain values, each escaped, joined."""
+    """A list of plain values, each escaped, joined with `sep` (default ', ').
+
+    Example:
+        {{ source.system.deployment_forms | join_list }}; {{ source.risk.limitations | join_list("; ") }}
+    """
+    if not isinstance(values, Iterable):
+        raise FieldError("", f"join_list expects a list, found {values!r}")
     return Markup(sep).join(Markup(escape_markdown(str(unwrap(v)))) for v in values)
 
 
 def code(value: Any) -> Markup:
-    """Inline code: shown literally, HTML-escaped, and safe from Markdown (entities, not backslashes)."""
+    """Inline code: shown literally in a monospaced font, safe from Markdown and HTML.
+
+    Example:
+        {{ model.id | code }}
+    """
     text = str(escape(str(unwrap(value))))
     return Markup("<code>" + "".join(_INLINE_SPECIAL.get(c, c) for c in text) + "</code>")
 
 
 def slug(value: Any) -> Markup:
-    """An identifier as an HTML anchor: lower-case letters, digits and hyphens only."""
+    """A heading anchor or id: lower-case letters, digits and hyphens only ('Risk Management' -> 'risk-management').
+
+    Example:
+        ## Risks { #{{ section | slug }} }
+    """
     return Markup(re.sub(r"[^a-z0-9-]+", "-", str(unwrap(value)).lower()))
 
 
 def url(value: Any) -> Markup:
-    """A relative link target, percent-encoded so Markdown reads it as written."""
+    """A relative link target, percent-encoded so that Markdown reads it as written.
+
+    Example:
+        [Datasheet](datasheets/{{ source.datasets[0].id | url }}.md)
+    """
     from urllib.parse import quote
 
     return Markup(quote(str(unwrap(value)), safe="/#.-"))
@@ -164,7 +217,11 @@ ACRONYMS = {"ai": "AI", "api": "API", "llm": "LLM", "ml": "ML", "ui": "UI"}
 
 
 def label(value: Any) -> str:
-    """An identifier as words: 'acceptable-with-benefit' -> 'Acceptable with benefit', 'ui' -> 'UI'."""
+    """An identifier as words: 'acceptable-with-benefit' -> 'Acceptable with benefit', 'ui' -> 'UI'.
+
+    Example:
+        {{ model.risk_class | label }}
+    """
     words = str(unwrap(value)).replace("-", " ").replace("_", " ").split(" ")
     text = " ".join(ACRONYMS.get(word, word) for word in words)
     return text[:1].upper() + text[1:]

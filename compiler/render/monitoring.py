@@ -1,9 +1,9 @@
 """Render stage helper: monitoring trends — each signal's locked history as a deterministic SVG plot.
 
-`trends(model)` draws, for every monitoring signal that declares a `history`, the series with its alert
-threshold, the region beyond it shaded and every crossing into it marked, plus a text alternative, a
-caption and, when the threshold was crossed, a warning for the documents. It reads only the lock (via
-the resolve stage), so documents build without tracker access.
+`trends(source, histories)` draws, for every monitoring signal that declares a `history`, the series with
+its alert threshold, the region beyond it shaded and every crossing into it marked, plus a text alternative,
+a caption and, when the threshold was crossed, a warning for the documents. The histories come with the
+render input (the resolve step read them from the lock), so documents build without tracker access.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 from compiler.render.plots import svg_style
-from compiler.resolve.apply import resolved_source, signal_histories
+from compiler.schema import Source
 from compiler.schema.system import Signal
-from compiler.validate.project import ValidModel
 
 _BLUE, _RED, _GREY = "#3f51b5", "#c62828", "#616161"
 
@@ -182,12 +181,14 @@ def _describe(signal: Signal, threshold: float, series: _Series, entry: dict[str
     return alt, caption
 
 
-def trends(model: ValidModel) -> list[Trend]:
-    """A trend for every monitoring signal with a history, in source order (histories read from the lock)."""
-    histories = signal_histories(model)
+def trends(source: Source, histories: dict[str, dict[str, Any]]) -> list[Trend]:
+    """A trend for every monitoring signal with a history, in source order.
+
+    `source` is the resolved source (a threshold may itself be a fact reference); `histories` maps a signal
+    id to its locked series, as `RenderInput.histories` carries them.
+    """
     if not histories:
         return []
-    source = resolved_source(model)  # thresholds may themselves be fact references
     monitoring = source.system.monitoring
     assert monitoring is not None
     found = []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import textwrap
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from compiler.render.formats import format_value
 from compiler.schema import Metric, Result
@@ -21,6 +24,15 @@ def svg_style() -> dict[str, Any]:
         "axes.spines.top": False,
         "axes.spines.right": False,
     }
+
+
+def figure(classes: str, anchor: str, path: str, alt: str, caption: str) -> Markup:
+    """An SVG asset with its text alternative and caption as an HTML figure, on lines of its own."""
+    return Markup(
+        f'\n<figure class="{classes}" id="{anchor}">'
+        f'<img src="{escape(path)}" alt="{escape(alt)}">'
+        f"<figcaption>{escape(caption)}</figcaption></figure>\n"
+    )
 
 
 def subgroup_plot(
@@ -77,3 +89,28 @@ def subgroup_plot(
     if overall is not None:
         alt += f" Overall: {format_value(overall.value, metric)}."
     return buffer.getvalue(), alt
+
+
+_PLOTS: dict[str, tuple[bytes, str]] = {}
+
+
+def cached_subgroup_plot(
+    metric: Metric, factor: str, rows: list[Result], overall: Result | None, operating_point: str | None
+) -> tuple[bytes, str]:
+    """subgroup_plot, drawn once per process for the same inputs (audiences of one model share their plots)."""
+    key = hashlib.sha256(
+        repr(
+            (
+                metric.model_dump(),
+                factor,
+                [r.model_dump() for r in rows],
+                overall and overall.model_dump(),
+                operating_point,
+            )
+        ).encode()
+    ).hexdigest()
+    if key not in _PLOTS:
+        if len(_PLOTS) > 64:
+            _PLOTS.clear()
+        _PLOTS[key] = subgroup_plot(metric, factor, rows, overall, operating_point)
+    return _PLOTS[key]

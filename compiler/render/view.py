@@ -49,7 +49,13 @@ def wrap(value: Any, path: str, tracker: Tracker | None) -> Any:
 
 
 def unwrap(value: Any) -> Any:
-    """The plain value behind a view (None for Missing)."""
+    """The plain value behind a view, for Jinja's own filters and tests; none for a field the source leaves out.
+
+    Reads through the plain value are not recorded for the requirements cross-reference.
+
+    Example:
+        {% for r in source.evaluation.results | raw if r.operating_point %}{{ metric(r) }}{% endfor %}
+    """
     if isinstance(value, Missing):
         return None
     if isinstance(value, (View, ListView, DictView)):

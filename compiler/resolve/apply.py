@@ -1,7 +1,7 @@
 """Resolve stage, applying the lock (build): fact references replaced by their locked values.
 
-`resolved_source` and `provenance` read only `content/<id>/facts.lock.json` (written by
-`compiler.resolve.run`), so documents build without tracker access or MLflow installed.
+`resolved_source`, `provenance` and `signal_histories` read only `content/<id>/facts.lock.json` (written
+by `compiler.resolve.run`), so documents build without tracker access or MLflow installed.
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ RESOLVE_HINT = "run `docs-compile resolve`"
 
 def needs_evidence(model: ValidModel) -> tuple[list[Occurrence], bool]:
     return find_references(model.loaded), bool(model.source.evaluation.computed)
+
+
+def never_resolved(model: ValidModel) -> bool:
+    """Whether the model names facts or computed results but has no lock file: `docs-compile resolve` never ran."""
+    occurrences, has_computed = needs_evidence(model)
+    return (bool(occurrences) or has_computed) and not lock_path(model.loaded.folder).is_file()
 
 
 def _fit(value: Any) -> Any:

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from click.testing import Result
 from conftest import EXAMPLES, minimal_source, write_tree
+from helpers.evidence import position
 
 from compiler.check.diff import diff_specs
 
@@ -201,3 +202,70 @@ def test_two_versions_of_an_example(copy_examples: Callable[..., Path], cli: Cli
     assert [(c.path, c.significant) for c in report.changes] == [
         ("intended_use.contraindications", "contraindications")
     ]
+
+
+# --- sides whose facts come from a lock ------------------------------------------------------------
+
+REF = "file://evidence/eval.json#/accuracy"
+
+
+def _side(facts: dict[str, Any] | None) -> dict[str, Any]:
+    """A model folder whose accuracy is the fact REF, with a lock holding `facts` (no lock when None)."""
+    data = source()
+    data["evaluation"]["results"][0]["value"] = REF
+    tree: dict[str, Any] = {"model.yaml": data}
+    if facts is not None:
+        lock = {"lock_version": 1, "model": "demo", "resolved_at": "", "readers": {}, "facts": facts, "computed": []}
+        tree["facts.lock.json"] = json.dumps(lock)
+    return tree
+
+
+def _in(folder: str, tree: dict[str, Any]) -> dict[str, Any]:
+    return {f"{folder}/{name}": body for name, body in tree.items()}
+
+
+def test_sides_are_compared_with_their_locked_facts(project: Path) -> None:
+    write_tree(
+        project, {**_in("old/demo", _side({REF: {"value": 0.5}})), **_in("new/demo", _side({REF: {"value": 0.55}}))}
+    )
+    report = diff_specs("old/demo", "new/demo")
+    assert [(c.path, c.old, c.new) for c in report.changes] == [
+        ("evaluation.results[metric=accuracy,dataset=train].value", 0.5, 0.55)
+    ]
+
+
+def test_a_side_never_resolved_is_compared_as_written(project: Path) -> None:
+    write_tree(project, {**_in("old/demo", _side(None)), **_in("new/demo", _side({REF: {"value": 0.5}}))})
+    changes = {c.path: (c.old, c.new) for c in diff_specs("old/demo", "new/demo").changes}
+    assert changes == {
+        "evaluation.results[metric=accuracy,dataset=train].source": (None, REF),
+        "evaluation.results[metric=accuracy,dataset=train].value": (REF, 0.5),
+    }
+
+
+def test_a_lock_that_does_not_fit_its_side_is_an_input_error(project: Path, cli: Cli) -> None:
+    write_tree(project, {**_in("old/demo", _side({})), **_in("new/demo", _side({REF: {"value": 0.5}}))})
+    result = cli("diff", "old/demo", "new/demo")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {position(project, REF, 'old/demo/model.yaml')}: "
+        f"evaluation.results[0].value: demo 0.1.0: {REF} is not in the lock (hint: run `docs-compile resolve`)\n"
+    )
+
+
+def test_a_stale_lock_at_a_git_revision_is_named_by_revision(repo: Path, cli: Cli) -> None:
+    write_tree(repo, _in("content/demo", _side({"file://evidence/eval.json#/other": {"value": 0.5}})))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a fact the lock does not hold")
+    write_tree(repo, _in("content/demo", _side({REF: {"value": 0.5}})))
+    result = cli("diff", "HEAD:content/demo", "content/demo")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: HEAD:{position(repo, REF, 'content/demo/model.yaml')}: "
+        f"evaluation.results[0].value: demo 0.1.0: {REF} is not in the lock (hint: run `docs-compile resolve`)\n"
+    )
+    # check applies the review policy against the same side, and says the same.
+    write_tree(repo, {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}})
+    checked = cli("check", "--against", "HEAD")
+    assert checked.exit_code == 2
+    assert checked.stderr == result.stderr

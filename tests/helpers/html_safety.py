@@ -87,6 +87,12 @@ def theme_scripts(site: Path) -> set[str]:
     return found
 
 
+def active_markup(html: str) -> list[str]:
+    """Markup that would run or fetch something: script tags, event handlers, javascript:/data: links."""
+    found = re.findall(r"<script\b|<iframe\b|<[^>]*\son[a-z]+\s*=|<[^>]*(?:href|src)=\"\s*(?:javascript|data):", html)
+    return sorted(set(found))
+
+
 def html_problems(site: Path, allowed_scripts: set[str]) -> list[str]:
     """Every place in the site's HTML where content could run script, frame a page or fetch from elsewhere."""
     problems: list[str] = []

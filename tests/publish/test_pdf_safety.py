@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from helpers.network import accepted_connections, local_listener
 from helpers.pdf_documents import MODEL, document
 
 from compiler.publish.fetcher import RefusedURL, make_url_fetcher, resolve_file_url
 from compiler.publish.pdf import write_pdfs
-from tests.conftest import accepted_connections, local_listener
 
 
 @pytest.fixture

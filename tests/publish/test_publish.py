@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import minimal_source, write_tree
+from helpers.evidence import mlflow_evidence
 
 pytest.importorskip("mlflow")
 
@@ -60,16 +61,7 @@ def store(project: Path) -> dict[str, Any]:
     client.create_model_version("triage", f"runs:/{run}/model", run_id=run)
     data = minimal_source("m")
     data["model"]["version"] = "2"
-    data["evidence"] = {
-        "sources": [
-            {
-                "id": "tracking",
-                "kind": "mlflow",
-                "tracking_uri": "sqlite:///mlruns/mlflow.db",
-                "registered_model": "triage",
-            }
-        ]
-    }
+    data["evidence"] = mlflow_evidence()
     write_tree(project, {"content/m/model.yaml": data})
     return {"client": client, "run": run, "folder": folder}
 
@@ -159,16 +151,7 @@ def test_clear_errors_without_build_output_or_mlflow_source(project: Path, store
 def test_the_documented_version_must_exist_in_the_registry(project: Path, store: dict[str, Any], cli: Any) -> None:
     data = minimal_source("m")
     data["model"]["version"] = "3.2.0"
-    data["evidence"] = {
-        "sources": [
-            {
-                "id": "tracking",
-                "kind": "mlflow",
-                "tracking_uri": "sqlite:///mlruns/mlflow.db",
-                "registered_model": "triage",
-            }
-        ]
-    }
+    data["evidence"] = mlflow_evidence()
     write_tree(project, {"content/m/model.yaml": data})
     _build_output(project / "build")
     result = cli("publish", "--mlflow", "m")

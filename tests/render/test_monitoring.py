@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from conftest import REPO, minimal_source, write_tree
+from helpers.evidence import resolve_project, valid_model
 
+from compiler.build import render_input
 from compiler.errors import EvidenceError
 from compiler.load.reader import load_project
-from compiler.render.monitoring import trends
+from compiler.render.monitoring import Trend, trends
 from compiler.resolve.apply import provenance
-from compiler.resolve.run import resolve_catalog
 from compiler.validate.project import ValidModel, validate_project
 
 CSV = (
@@ -50,12 +51,10 @@ def _project(project: Path, signals: list[dict[str, Any]], sources: list[dict[st
     return project / "content/m"
 
 
-def _model(project: Path) -> ValidModel:
-    return validate_project(load_project(project / "content")).models[0]
-
-
-def _resolve(project: Path, check: bool = False) -> Any:
-    return resolve_catalog(validate_project(load_project(project / "content")), check=check)
+def _trends(model: ValidModel) -> list[Trend]:
+    """The trends as a build draws them: from the histories its resolve step puts in the render input."""
+    found = render_input(model)
+    return trends(found.source, found.histories)
 
 
 def test_csv_history_into_the_lock_and_trends(project: Path) -> None:
@@ -68,7 +67,7 @@ def test_csv_history_into_the_lock_and_trends(project: Path) -> None:
         ],
         [source],
     )
-    _resolve(project)
+    resolve_project(project)
     histories = json.loads((folder / "facts.lock.json").read_text())["histories"]
     ctr = histories["file://monitoring#/ctr"]
     assert (ctr["x"], ctr["values"], ctr["x_label"], ctr["synthetic"], ctr["source"]) == (
@@ -85,7 +84,7 @@ def test_csv_history_into_the_lock_and_trends(project: Path) -> None:
         "2025-01-04",
         "2025-01-05",
     ]
-    found = trends(_model(project))
+    found = _trends(valid_model(project))
     assert [(t.signal_id, t.filename, t.crossed) for t in found] == [
         ("ctr", "trend-ctr.svg", True),
         ("psi-age", "trend-psi-age.svg", False),
@@ -108,8 +107,8 @@ def test_csv_history_into_the_lock_and_trends(project: Path) -> None:
     assert "alert below 0.9" in texts and "crossed 2025-01-04" in texts and "Signal ctr" in texts
     assert "crossed" not in " ".join(_svg_texts(psi.svg))
     assert b"<dc:date>" not in ctr_trend.svg
-    assert [t.svg for t in trends(_model(project))] == [t.svg for t in found]
-    assert provenance(_model(project))["histories"]["file://monitoring#/ctr"]["used_by"] == [
+    assert [t.svg for t in _trends(valid_model(project))] == [t.svg for t in found]
+    assert provenance(valid_model(project))["histories"]["file://monitoring#/ctr"]["used_by"] == [
         "system.monitoring.signals[0].history"
     ]
 
@@ -122,8 +121,8 @@ def _svg_texts(svg: bytes) -> list[str]:
 def test_a_recovered_signal_and_repeated_crossings(project: Path) -> None:
     write_tree(project, {"content/m/evidence/steps.csv": "step,latency\n0,90\n1,130\n2,100\n3,125\n4,110\n"})
     _project(project, [_signal("latency", "file://evidence/steps.csv#/latency", 120, "above")])
-    _resolve(project)
-    (trend,) = trends(_model(project))
+    resolve_project(project)
+    (trend,) = _trends(valid_model(project))
     assert trend.crossed
     assert trend.warning == (
         "Signal latency went above its alert threshold 120 at step 1 (130) (2 crossings in the period) and has since "
@@ -134,7 +133,7 @@ def test_a_recovered_signal_and_repeated_crossings(project: Path) -> None:
 def test_unresolved_history_and_bad_columns_are_placed(project: Path) -> None:
     _project(project, [_signal("ctr", "file://evidence/monitoring.csv#/ctr_rate", 0.9, "below")])
     with pytest.raises(EvidenceError) as caught:
-        trends(_model(project))
+        _trends(valid_model(project))
     assert caught.value.format() == (
         "content/m/model.yaml:"
         + _line(project, "file://evidence")
@@ -142,14 +141,14 @@ def test_unresolved_history_and_bad_columns_are_placed(project: Path) -> None:
         "there is no content/m/facts.lock.json (hint: run `docs-compile resolve`)"
     )
     with pytest.raises(EvidenceError) as caught:
-        _resolve(project)
+        resolve_project(project)
     assert caught.value.problems[0].message == (
         "file://evidence/monitoring.csv#/ctr_rate: evidence/monitoring.csv has no column 'ctr_rate'"
     )
     assert caught.value.problems[0].hint == "columns: ctr, psi_age"
     write_tree(project, {"content/m/evidence/monitoring.csv": "date,ctr_rate\n2025-01-01,high\n"})
     with pytest.raises(EvidenceError) as caught:
-        _resolve(project)
+        resolve_project(project)
     assert caught.value.problems[0].message.endswith(
         "evidence/monitoring.csv, data row 1: 'high' in column 'ctr_rate' is not a number"
     )
@@ -195,7 +194,7 @@ def test_mlflow_metric_history(project: Path) -> None:
     }
     data["evidence"] = {"sources": [{"id": "tracking", "kind": "mlflow", "tracking_uri": "sqlite:///mlruns/mlflow.db"}]}
     write_tree(project, {"content/m/model.yaml": data})
-    _resolve(project)
+    resolve_project(project)
     entry = json.loads((folder / "facts.lock.json").read_text())["histories"][
         f"mlflow://{run}/metrics/ctr/relative?history"
     ]
@@ -212,7 +211,7 @@ def test_mlflow_metric_history(project: Path) -> None:
         "2025-01-07T00:00:00.000Z",
         "sqlite:///mlruns/mlflow.db",
     )
-    (trend,) = trends(_model(project))
+    (trend,) = _trends(valid_model(project))
     assert trend.crossed and trend.warning is not None
     assert trend.warning.startswith("Signal ctr went below its alert threshold 0.9 at step 5 (0.89)")
     assert "crossed at step 5" in _svg_texts(trend.svg)
@@ -227,8 +226,8 @@ def test_the_recommender_example_is_reproducible_and_alerts(project: Path, copy_
     assert shipped.read_text().startswith("# SYNTHETIC demonstration data")
     copy_examples("item-recommender", audiences=False)
     model = validate_project(load_project(project / "content", ["item-recommender"])).models[0]
-    found = {t.signal_id: t for t in trends(model)}
+    found = {t.signal_id: t for t in _trends(model)}
     assert sorted(found) == ["ctr-decay", "psi-item-price", "psi-user-activity"]
     assert (found["ctr-decay"].crossed, found["psi-user-activity"].crossed) == (True, False)
     assert "synthetic demonstration data" in found["ctr-decay"].caption
-    assert _resolve(project, check=True).models[0].status == "current"
+    assert resolve_project(project, check=True).models[0].status == "current"

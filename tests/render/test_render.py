@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 from conftest import AUDIENCES, CONTENT, EXAMPLES, minimal_source, write_tree
+from helpers.html_safety import active_markup
 
-from compiler.build import render_all, resolve
+from compiler.build import render_input
 from compiler.config.audiences import load_audiences
 from compiler.errors import RenderError
 from compiler.load.reader import load_project
-from compiler.render.engine import RenderInput, render_document, requirement_rows
+from compiler.render.crossref import requirement_rows
+from compiler.render.engine import RenderInput, render_document
 from compiler.render.formats import format_result
+from compiler.render.incremental import render_all
 from compiler.render.markup import to_html
 from compiler.schema import Metric, Result
 from compiler.validate.project import validate_project
@@ -38,7 +41,7 @@ INJECTIONS = {
 def _models(project: Path, source: dict[str, Any] | None = None) -> list[RenderInput]:
     if source is not None:
         write_tree(project, {"content/demo/model.yaml": source})
-    return [resolve(m) for m in validate_project(load_project(project / "content")).models]
+    return [render_input(m) for m in validate_project(load_project(project / "content")).models]
 
 
 def _audiences(project: Path) -> Path:
@@ -68,12 +71,6 @@ def _health_source() -> dict[str, Any]:
         "per_1000": {"prevalence": 0.05, "population": "adults in the emergency department"},
     }
     return source
-
-
-def active_markup(html: str) -> list[str]:
-    """Markup that would run or fetch something: script tags, event handlers, javascript:/data: links."""
-    found = re.findall(r"<script\b|<iframe\b|<[^>]*\son[a-z]+\s*=|<[^>]*(?:href|src)=\"\s*(?:javascript|data):", html)
-    return sorted(set(found))
 
 
 def test_metric_is_written_with_its_interval_and_n() -> None:
@@ -188,7 +185,7 @@ def test_a_copied_audience_folder_is_a_new_audience(project: Path) -> None:
 def test_golden(model_id: str, project: Path) -> None:
     """Each example's rendered Markdown per audience equals its committed golden file."""
     shutil.copytree(CONTENT, project / "content")
-    models = [resolve(v) for v in validate_project(load_project(project / "content", [model_id])).models]
+    models = [render_input(v) for v in validate_project(load_project(project / "content", [model_id])).models]
     every = load_audiences(AUDIENCES)
     docs = [d for d in render_all(models, every, every, None) if d.model_id == model_id]
     assert docs

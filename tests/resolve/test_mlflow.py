@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from conftest import minimal_source, write_tree
+from helpers.evidence import mlflow_evidence, position, resolve_failure, resolve_project, valid_model
 
 from compiler.errors import EvidenceError
-from compiler.load.reader import load_project
 from compiler.resolve.apply import provenance, resolved_source
-from compiler.resolve.run import resolve_catalog
-from compiler.validate.project import ValidModel, validate_project
 
 pytest.importorskip("mlflow")
 
@@ -60,39 +58,9 @@ def _setup(project: Path, store: dict[str, Any], refs: dict[str, str], version: 
         result.pop("ci_low")
         result.pop("ci_high")
     data["system"]["training"]["hyperparameters"] = {k: v for k, v in refs.items() if k not in ("value", "n")}
-    data["evidence"] = {
-        "sources": [
-            {
-                "id": "tracking",
-                "kind": "mlflow",
-                "tracking_uri": "sqlite:///mlruns/mlflow.db",
-                "artifact_root": "mlruns/artifacts",
-                "registered_model": "triage",
-            }
-        ]
-    }
+    data["evidence"] = mlflow_evidence(artifact_root="mlruns/artifacts")
     write_tree(project, {"content/m/model.yaml": data})
     return folder
-
-
-def _load(project: Path) -> ValidModel:
-    return validate_project(load_project(project / "content")).models[0]
-
-
-def _resolve(project: Path, check: bool = False) -> Any:
-    return resolve_catalog(validate_project(load_project(project / "content")), check=check)
-
-
-def _failure(project: Path) -> Any:
-    with pytest.raises(EvidenceError) as caught:
-        _resolve(project)
-    return caught.value
-
-
-def _position(project: Path, ref: str) -> str:
-    lines = (project / "content/m/model.yaml").read_text().splitlines()
-    line = next(i for i, text in enumerate(lines) if ref in text)
-    return f"content/m/model.yaml:{line + 1}:{lines[line].index(ref) + 1}"
 
 
 def test_values_and_provenance_from_a_run_and_the_registry(project: Path, store: dict[str, Any]) -> None:
@@ -107,7 +75,7 @@ def test_values_and_provenance_from_a_run_and_the_registry(project: Path, store:
         "first": "mlflow://models/triage/1#/description",
     }
     folder = _setup(project, store, refs)
-    report = _resolve(project)
+    report = resolve_project(project)
     assert [(m.status, m.facts, m.warnings) for m in report.models] == [("written", 7, [])]
     facts = json.loads((folder / "facts.lock.json").read_text())["facts"]
     metric = facts[refs["value"]]
@@ -153,7 +121,7 @@ def test_values_and_provenance_from_a_run_and_the_registry(project: Path, store:
     )
     assert facts[refs["first"]]["value"] == "first"
 
-    source = resolved_source(_load(project))
+    source = resolved_source(valid_model(project))
     result = source.evaluation.results[0]
     assert (result.value, result.n, result.source) == (0.91, 1234, refs["value"])
     assert source.system.training.hyperparameters == {
@@ -163,7 +131,7 @@ def test_values_and_provenance_from_a_run_and_the_registry(project: Path, store:
         "champion": "2",
         "first": "first",
     }
-    assert provenance(_load(project))["facts"][refs["champion"]]["used_by"] == [
+    assert provenance(valid_model(project))["facts"][refs["champion"]]["used_by"] == [
         "system.training.hyperparameters.champion"
     ]
 
@@ -175,25 +143,25 @@ def test_build_inputs_need_neither_mlflow_nor_the_store(
     folder = _setup(
         project, store, {"value": f"mlflow://{run}/metrics/val/auroc", "version": "mlflow://models/triage/@champion"}
     )
-    _resolve(project)
+    resolve_project(project)
     (folder / "mlruns/mlflow.db").unlink()
     monkeypatch.setitem(sys.modules, "mlflow", None)
-    model = _load(project)
+    model = valid_model(project)
     assert resolved_source(model).evaluation.results[0].value == 0.91
     assert provenance(model)["facts"][f"mlflow://{run}/metrics/val/auroc"]["run_id"] == run
     with pytest.raises(
         EvidenceError,
         match=r"reading MLflow evidence needs MLflow, which is not installed \(hint: pip install 'docs-compile\[mlflow\]'\)",
     ):
-        _resolve(project)
+        resolve_project(project)
 
 
 def test_a_run_that_is_not_finished_is_refused(project: Path, store: dict[str, Any]) -> None:
     ref = f"mlflow://{store['running']}/metrics/val/auroc"
     _setup(project, store, {"value": ref})
-    error = _failure(project)
+    error = resolve_failure(project)
     assert error.format() == (
-        f"{_position(project, ref)}: evaluation.results[0].value: {ref}: run {store['running']} is RUNNING, not FINISHED "
+        f"{position(project, ref)}: evaluation.results[0].value: {ref}: run {store['running']} is RUNNING, not FINISHED "
         "(hint: facts come only from finished runs; wait for the run to end or reference another run)"
     )
 
@@ -202,7 +170,7 @@ def test_a_missing_database_is_not_created(project: Path, store: dict[str, Any])
     ref = f"mlflow://{store['run']}/metrics/val/auroc"
     folder = _setup(project, store, {"value": ref})
     shutil.rmtree(folder / "mlruns")
-    error = _failure(project)
+    error = resolve_failure(project)
     assert error.problems[0].message == f"{ref}: tracking database 'mlruns/mlflow.db' not found in the model's folder"
     assert "MLflow would silently create an empty one" in error.problems[0].hint
     assert (
@@ -214,11 +182,11 @@ def test_a_wrong_run_id_and_a_missing_metric_name_their_place(project: Path, sto
     wrong = "mlflow://0123456789abcdef0123456789abcdef/metrics/val/auroc"
     missing = f"mlflow://{store['run']}/metrics/val/auroc_macro"
     _setup(project, store, {"value": wrong, "n": missing})
-    problems = _failure(project).problems
+    problems = resolve_failure(project).problems
     assert [p.format() for p in problems] == [
-        f"{_position(project, wrong)}: evaluation.results[0].value: {wrong}: no run '0123456789abcdef0123456789abcdef' in "
+        f"{position(project, wrong)}: evaluation.results[0].value: {wrong}: no run '0123456789abcdef0123456789abcdef' in "
         "sqlite:///mlruns/mlflow.db (hint: check the id against the MLflow UI)",
-        f"{_position(project, missing)}: evaluation.results[0].n: {missing}: run {store['run']} has no metric 'val/auroc_macro' "
+        f"{position(project, missing)}: evaluation.results[0].n: {missing}: run {store['run']} has no metric 'val/auroc_macro' "
         "(hint: did you mean 'val/auroc'?)",
     ]
 
@@ -229,12 +197,12 @@ def test_unknown_alias_and_stale_documented_version(project: Path, store: dict[s
         store,
         {"value": f"mlflow://{store['run']}/metrics/val/auroc", "v": "mlflow://models/triage/@challenger"},
     )
-    assert _failure(project).problems[0].message == (
+    assert resolve_failure(project).problems[0].message == (
         "mlflow://models/triage/@challenger: no alias '@challenger' on registered model 'triage' in sqlite:///mlruns/mlflow.db"
     )
     shutil.rmtree(project / "content")
     _setup(project, store, {"v": "mlflow://models/triage/@champion"}, version="1")
-    report = _resolve(project)
+    report = resolve_project(project)
     assert report.models[0].warnings == [
         "model.version is '1' but mlflow://models/triage/@champion is version 2 of 'triage'"
     ]
@@ -253,7 +221,7 @@ def test_check_detects_a_changed_metric(project: Path, store: dict[str, Any], cl
     result = cli("resolve", "--check")
     assert result.exit_code == 1
     assert (
-        f"error: {_position(project, ref)}: evaluation.results[0].value: {ref}: locked 0.91, now 0.93 (hint: run `docs-compile resolve`)"
+        f"error: {position(project, ref)}: evaluation.results[0].value: {ref}: locked 0.91, now 0.93 (hint: run `docs-compile resolve`)"
         in result.stderr
     )
     assert json.loads((folder / "facts.lock.json").read_text())["facts"][ref]["value"] == 0.91

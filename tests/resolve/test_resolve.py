@@ -10,13 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import minimal_source, write_tree
+from helpers.evidence import position, resolve_project, valid_model
 
 from compiler.errors import EvidenceError
-from compiler.load.reader import load_project
 from compiler.resolve.apply import provenance, resolved_source
 from compiler.resolve.refs import FactError, parse
-from compiler.resolve.run import resolve_catalog
-from compiler.validate.project import ValidModel, validate_project
+from compiler.validate.project import ValidModel
 
 
 def _source(**changes: Any) -> dict[str, Any]:
@@ -35,18 +34,7 @@ EVAL = {"overall": {"accuracy": 0.81}, "n": 240, "upper": 0.9}
 def _model(project: Path, data: dict[str, Any], files: dict[str, Any] | None = None) -> ValidModel:
     tree: dict[str, Any] = {"content/m/model.yaml": data, "content/m/evidence/eval.json": json.dumps(EVAL)}
     write_tree(project, {**tree, **(files or {})})
-    return _load(project)
-
-
-def _load(project: Path) -> ValidModel:
-    return validate_project(load_project(project / "content")).models[0]
-
-
-def _position(project: Path, ref: str) -> str:
-    """file:line:column of the first place a reference is written."""
-    lines = (project / "content/m/model.yaml").read_text().splitlines()
-    line = next(i for i, text in enumerate(lines) if ref in text)
-    return f"content/m/model.yaml:{line + 1}:{lines[line].index(ref) + 1}"
+    return valid_model(project)
 
 
 def test_parse_splits_source_body_and_fragment() -> None:
@@ -61,7 +49,7 @@ def test_parse_splits_source_body_and_fragment() -> None:
 def test_file_facts_are_resolved_locked_and_applied(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     model = _model(project, _source())
-    report = resolve_catalog(validate_project(load_project(project / "content")), check=False)
+    report = resolve_project(project)
     assert [(m.model, m.status, m.facts) for m in report.models] == [("m", "written", 2)]
     lock = json.loads((project / "content/m/facts.lock.json").read_text())
     assert lock["resolved_at"] == "2023-11-14T22:13:20Z"
@@ -80,23 +68,23 @@ def test_file_facts_are_resolved_locked_and_applied(project: Path, monkeypatch: 
     assert (result.value, result.n, result.source) == (0.81, 240, "file://evidence/eval.json#/overall/accuracy")
     prov = provenance(model)
     assert prov["facts"]["file://evidence/eval.json#/n"]["used_by"] == ["evaluation.results[0].n"]
-    assert json.dumps(prov, sort_keys=True) == json.dumps(provenance(_load(project)), sort_keys=True)
+    assert json.dumps(prov, sort_keys=True) == json.dumps(provenance(valid_model(project)), sort_keys=True)
 
 
 def test_resolving_again_keeps_the_lock_byte_for_byte(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _model(project, _source())
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    resolve_catalog(validate_project(load_project(project / "content")), check=False)
+    resolve_project(project)
     before = (project / "content/m/facts.lock.json").read_bytes()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
-    report = resolve_catalog(validate_project(load_project(project / "content")), check=False)
+    report = resolve_project(project)
     assert report.models[0].status == "unchanged"
     assert (project / "content/m/facts.lock.json").read_bytes() == before
 
 
 def test_model_without_references_is_returned_unchanged(project: Path) -> None:
     write_tree(project, {"content/m/model.yaml": minimal_source("m")})
-    model = _load(project)
+    model = valid_model(project)
     assert resolved_source(model) is model.source
     assert provenance(model) == {}
 
@@ -105,7 +93,7 @@ def test_missing_lock_names_the_first_reference(project: Path) -> None:
     model = _model(project, _source())
     with pytest.raises(EvidenceError) as caught:
         resolved_source(model)
-    where = _position(project, "file://evidence/eval.json#/overall/accuracy")
+    where = position(project, "file://evidence/eval.json#/overall/accuracy")
     assert str(caught.value) == (
         f"{where}: evaluation.results[0].value: fact reference file://evidence/eval.json#/overall/accuracy is not "
         "resolved: there is no content/m/facts.lock.json (hint: run `docs-compile resolve`)"
@@ -114,12 +102,12 @@ def test_missing_lock_names_the_first_reference(project: Path) -> None:
 
 def test_reference_added_after_the_lock_is_reported(project: Path) -> None:
     _model(project, _source())
-    resolve_catalog(validate_project(load_project(project / "content")), check=False)
+    resolve_project(project)
     data = _source()
     data["evaluation"]["results"][0]["ci_high"] = "file://evidence/eval.json#/upper"
     write_tree(project, {"content/m/model.yaml": data})
     with pytest.raises(EvidenceError, match=r"ci_high: file://evidence/eval.json#/upper is not in the lock"):
-        resolved_source(_load(project))
+        resolved_source(valid_model(project))
 
 
 @pytest.mark.parametrize(
@@ -156,9 +144,9 @@ def test_bad_file_references_are_refused_with_their_place(project: Path, ref: st
     data["evaluation"]["results"][0]["value"] = ref
     model = _model(project, data)
     with pytest.raises(EvidenceError) as caught:
-        resolve_catalog(validate_project(load_project(project / "content")), check=False)
+        resolve_project(project)
     problem = caught.value.problems[0]
-    assert f"{problem.location}" == _position(project, ref)
+    assert f"{problem.location}" == position(project, ref)
     assert problem.field == "evaluation.results[0].value"
     assert problem.message == message.split(" (hint:")[0]
     assert not (model.loaded.folder / "facts.lock.json").exists()
@@ -170,8 +158,8 @@ def test_csv_rows_are_selected_by_index_or_key(project: Path) -> None:
         value="file://evidence/eval.csv#/metric=accuracy/value", n="file://evidence/eval.csv#/1/value"
     )
     _model(project, data, {"content/m/evidence/eval.csv": "metric,value\naccuracy,0.77\nn,310\n"})
-    resolve_catalog(validate_project(load_project(project / "content")), check=False)
-    result = resolved_source(_load(project)).evaluation.results[0]
+    resolve_project(project)
+    result = resolved_source(valid_model(project)).evaluation.results[0]
     assert (result.value, result.n) == (0.77, 310)
 
 
@@ -182,7 +170,7 @@ def test_check_reports_a_changed_file_and_exits_1(project: Path, cli) -> None:
     (project / "content/m/evidence/eval.json").write_text(json.dumps({**EVAL, "overall": {"accuracy": 0.79}}))
     result = cli("resolve", "--check")
     assert result.exit_code == 1
-    where = _position(project, "file://evidence/eval.json#/overall/accuracy")
+    where = position(project, "file://evidence/eval.json#/overall/accuracy")
     assert (
         f"error: {where}: evaluation.results[0].value: file://evidence/eval.json#/overall/accuracy: locked 0.81, now 0.79"
         in result.stderr
@@ -250,8 +238,8 @@ def _computed_source() -> dict[str, Any]:
 
 def test_computed_results_are_appended_with_provenance_and_flags(project: Path) -> None:
     write_tree(project, {"content/m/model.yaml": _computed_source(), "content/m/evidence/preds.csv": _predictions()})
-    resolve_catalog(validate_project(load_project(project / "content")), check=False)
-    source = resolved_source(_load(project))
+    resolve_project(project)
+    source = resolved_source(valid_model(project))
     results = source.evaluation.results
     slices = [(r.metric, tuple(sorted(r.slice.items()))) for r in results]
     assert len(slices) == len(set(slices)) == 3 * (1 + 2 + 3 + 6)
@@ -264,7 +252,7 @@ def test_computed_results_are_appended_with_provenance_and_flags(project: Path) 
     assert source.plain is not None and source.plain.per_1000 is not None
     prevalence = source.plain.per_1000.prevalence
     assert isinstance(prevalence, float) and 0.2 < prevalence < 0.4
-    computed = provenance(_load(project))["computed"][0]
+    computed = provenance(valid_model(project))["computed"][0]
     assert (computed["key"], computed["synthetic"], computed["rows"], computed["results"]) == (
         "computed://preds",
         True,
@@ -285,19 +273,19 @@ def test_undeclared_level_in_predictions_is_an_error(project: Path) -> None:
         EvidenceError,
         match=r"column 'site' of evidence/preds.csv holds level\(s\) 'd' that factor 'site' does not declare",
     ):
-        resolve_catalog(validate_project(load_project(project / "content")), check=False)
+        resolve_project(project)
 
 
 def test_changed_computed_declaration_needs_a_new_resolve(project: Path) -> None:
     write_tree(project, {"content/m/model.yaml": _computed_source(), "content/m/evidence/preds.csv": _predictions()})
-    resolve_catalog(validate_project(load_project(project / "content")), check=False)
+    resolve_project(project)
     data = _computed_source()
     data["evaluation"]["computed"][0]["groups"] = ["sex"]
     write_tree(project, {"content/m/model.yaml": data})
     with pytest.raises(
         EvidenceError, match=r"evaluation.computed\[0\]: not in the lock, or changed since it was written"
     ):
-        resolved_source(_load(project))
+        resolved_source(valid_model(project))
 
 
 def test_two_sources_of_a_kind_must_be_named(project: Path) -> None:
@@ -309,7 +297,7 @@ def test_two_sources_of_a_kind_must_be_named(project: Path) -> None:
     ]
     _model(project, data)
     with pytest.raises(EvidenceError) as caught:
-        resolve_catalog(validate_project(load_project(project / "content")), check=False)
+        resolve_project(project)
     problem = caught.value.problems[0]
     assert (
         problem.message

@@ -14,12 +14,9 @@ from typing import Any
 
 import pytest
 from conftest import minimal_source, write_tree
+from helpers.evidence import position, resolve_failure, resolve_project, valid_model
 
-from compiler.errors import EvidenceError
-from compiler.load.reader import load_project
 from compiler.resolve.apply import resolved_source
-from compiler.resolve.run import resolve_catalog
-from compiler.validate.project import validate_project
 
 pytest.importorskip("wandb")
 
@@ -94,22 +91,6 @@ def _setup(project: Path, runs: dict[str, Any], refs: dict[str, str], path: str 
     return folder
 
 
-def _resolve(project: Path) -> Any:
-    return resolve_catalog(validate_project(load_project(project / "content")), check=False)
-
-
-def _failure(project: Path) -> EvidenceError:
-    with pytest.raises(EvidenceError) as caught:
-        _resolve(project)
-    return caught.value
-
-
-def _position(project: Path, ref: str) -> str:
-    lines = (project / "content/m/model.yaml").read_text().splitlines()
-    line = next(i for i, text in enumerate(lines) if ref in text)
-    return f"content/m/model.yaml:{line + 1}:{lines[line].index(ref) + 1}"
-
-
 def test_summary_config_run_id_and_provenance(project: Path, runs: dict[str, Any]) -> None:
     import wandb
 
@@ -122,7 +103,7 @@ def test_summary_config_run_id_and_provenance(project: Path, runs: dict[str, Any
         "epochs": f"wandb://{run}/config/epochs",
     }
     folder = _setup(project, runs, refs)
-    report = _resolve(project)
+    report = resolve_project(project)
     assert [(m.status, m.facts) for m in report.models] == [("written", 5)]
     lock = json.loads((folder / "facts.lock.json").read_text())
     log = folder / "wandb" / runs["run_dir"] / f"run-{run}.wandb"
@@ -155,7 +136,7 @@ def test_summary_config_run_id_and_provenance(project: Path, runs: dict[str, Any
         refs["epochs"]: 3,
     }
     assert lock["facts"][refs["optimizer"]]["pointer"] == "/name"
-    source = resolved_source(validate_project(load_project(project / "content")).models[0])
+    source = resolved_source(valid_model(project))
     assert source.evaluation.results[0].value == 0.91
     assert source.system.training.hyperparameters == {"n": 1234, "lr": 0.01, "optimizer": "adam", "epochs": 3}
 
@@ -164,12 +145,12 @@ def test_a_source_may_be_one_run_directory(project: Path, runs: dict[str, Any]) 
     ref = f"wandb://{runs['run']}/summary/n_test"
     other = f"wandb://{runs['failed']}/summary/n_test"
     folder = _setup(project, runs, {"n": ref}, path=f"wandb/{runs['run_dir']}")
-    _resolve(project)
+    resolve_project(project)
     assert json.loads((folder / "facts.lock.json").read_text())["facts"][ref]["value"] == 1234
     shutil.rmtree(project / "content")
     _setup(project, runs, {"n": other}, path=f"wandb/{runs['run_dir']}")
-    assert _failure(project).problems[0].format() == (
-        f"{_position(project, other)}: system.training.hyperparameters.n: {other}: W&B source 'runs' is the run "
+    assert resolve_failure(project).problems[0].format() == (
+        f"{position(project, other)}: system.training.hyperparameters.n: {other}: W&B source 'runs' is the run "
         f"directory of run {runs['run']}, not '{runs['failed']}' (hint: write wandb://{runs['run']}/…)"
     )
 
@@ -178,18 +159,18 @@ def test_missing_directory_run_and_key_are_placed(project: Path, runs: dict[str,
     wrong_run = "wandb://zz9plural/summary/val/auroc"
     missing_key = f"wandb://{runs['run']}/summary/val/aurox"
     _setup(project, runs, {"a": wrong_run, "b": missing_key})
-    problems = _failure(project).problems
+    problems = resolve_failure(project).problems
     assert [p.format() for p in problems] == [
-        f"{_position(project, wrong_run)}: system.training.hyperparameters.a: {wrong_run}: no W&B run 'zz9plural' "
+        f"{position(project, wrong_run)}: system.training.hyperparameters.a: {wrong_run}: no W&B run 'zz9plural' "
         f"in 'wandb' (hint: runs in 'wandb': {', '.join(sorted([runs['run'], runs['failed']]))})",
-        f"{_position(project, missing_key)}: system.training.hyperparameters.b: {missing_key}: W&B run {runs['run']} "
+        f"{position(project, missing_key)}: system.training.hyperparameters.b: {missing_key}: W&B run {runs['run']} "
         "has no summary key 'val/aurox' (hint: did you mean 'val/auroc'?)",
     ]
     shutil.rmtree(project / "content")
     ref = f"wandb://{runs['run']}/config/lr"
     _setup(project, runs, {"lr": ref}, path="runs-not-copied")
-    assert _failure(project).problems[0].format() == (
-        f"{_position(project, ref)}: system.training.hyperparameters.lr: {ref}: W&B run directory 'runs-not-copied' "
+    assert resolve_failure(project).problems[0].format() == (
+        f"{position(project, ref)}: system.training.hyperparameters.lr: {ref}: W&B run directory 'runs-not-copied' "
         "not found in the model's folder (hint: set path to an offline run directory (or its wandb/ folder) inside "
         "the model's folder, or to <entity>/<project> for a server)"
     )
@@ -198,7 +179,7 @@ def test_missing_directory_run_and_key_are_placed(project: Path, runs: dict[str,
 def test_a_failed_run_is_refused(project: Path, runs: dict[str, Any]) -> None:
     ref = f"wandb://{runs['failed']}/summary/val/auroc"
     _setup(project, runs, {"value": ref})
-    assert _failure(project).problems[0].message == (
+    assert resolve_failure(project).problems[0].message == (
         f"{ref}: W&B run {runs['failed']} is failed (exit code 1), not finished"
     )
 
@@ -211,7 +192,7 @@ def test_a_server_project_needs_an_api_key(
     monkeypatch.setenv("NETRC", str(project / ".netrc"))
     ref = "wandb://abc123/summary/val/auroc"
     _setup(project, runs, {"value": ref}, path="northwind/triage")
-    problem = _failure(project).problems[0]
+    problem = resolve_failure(project).problems[0]
     assert problem.message == (
         f"{ref}: W&B source 'runs' names the server project 'northwind/triage', but no W&B API key is configured"
     )
@@ -226,8 +207,8 @@ def test_without_the_wandb_package_the_error_says_what_to_install(
     monkeypatch.setitem(sys.modules, "wandb", None)
     ref = f"wandb://{runs['run']}/summary/val/auroc"
     _setup(project, runs, {"value": ref})
-    assert _failure(project).problems[0].format() == (
-        f"{_position(project, ref)}: evaluation.results[0].value: {ref}: reading Weights & Biases evidence needs the "
+    assert resolve_failure(project).problems[0].format() == (
+        f"{position(project, ref)}: evaluation.results[0].value: {ref}: reading Weights & Biases evidence needs the "
         "wandb package, which is not installed (hint: pip install 'docs-compile[wandb]')"
     )
 
@@ -250,7 +231,7 @@ def test_a_run_directory_with_only_its_files(project: Path, runs: dict[str, Any]
     }
     data["evidence"] = {"sources": [{"id": "runs", "kind": "wandb", "path": "synced"}]}
     write_tree(project, {"content/m/model.yaml": data})
-    _resolve(project)
+    resolve_project(project)
     facts = json.loads((folder / "facts.lock.json").read_text())["facts"]
     auroc = facts["wandb://abcd1234/summary/val/auroc"]
     assert (auroc["value"], auroc["run_id"], auroc["run_state"], auroc["step"]) == (0.88, "abcd1234", "unknown", 9)
@@ -259,6 +240,7 @@ def test_a_run_directory_with_only_its_files(project: Path, runs: dict[str, Any]
 
 
 def test_a_logged_metric_history_feeds_a_monitoring_signal(project: Path, runs: dict[str, Any]) -> None:
+    from compiler.build import render_input
     from compiler.render.monitoring import trends
 
     history = f"wandb://{runs['run']}/history/val/auroc"
@@ -279,7 +261,7 @@ def test_a_logged_metric_history_feeds_a_monitoring_signal(project: Path, runs: 
     }
     data["evidence"] = {"sources": [{"id": "runs", "kind": "wandb", "path": "wandb"}]}
     write_tree(project, {"content/m/model.yaml": data})
-    _resolve(project)
+    resolve_project(project)
     entry = json.loads((folder / "facts.lock.json").read_text())["histories"][history]
     assert (entry["x"], entry["values"], entry["kind"], entry["run_id"]) == (
         [0, 1, 2],
@@ -287,7 +269,8 @@ def test_a_logged_metric_history_feeds_a_monitoring_signal(project: Path, runs: 
         "wandb.history",
         runs["run"],
     )
-    (trend,) = trends(validate_project(load_project(project / "content")).models[0])
+    model = render_input(valid_model(project))
+    (trend,) = trends(model.source, model.histories)
     assert trend.warning == (
         "Validation AUROC went below its alert threshold 0.85 at step 0 (0.8) and has since recovered "
         "(latest 0.91 at step 2). Declared action: Stop the release."

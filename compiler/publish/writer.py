@@ -1,0 +1,96 @@
+"""Publish stage: everything a build writes — PDFs, site, exports, manifest.json — staged, then swapped in whole.
+
+PDFs come first because the site links them; the manifest comes last because it lists every other file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
+from compiler.cache import Cache
+from compiler.config.audiences import Audience
+from compiler.publish.exports import write_exports
+from compiler.publish.manifest import manifest_header, write_manifest
+from compiler.publish.output import staged_output
+from compiler.publish.pdfs import publish_pdfs
+from compiler.publish.site import SiteInput, write_site
+from compiler.render.document import Document
+from compiler.render.engine import RenderInput
+from compiler.render.incremental import Progress
+
+
+@dataclass(frozen=True)
+class PublishInput:
+    """What the publish stage writes: the rendered documents, the models they describe, and how."""
+
+    documents: list[Document]
+    models: list[RenderInput]
+    audiences: list[Audience]
+    """The audiences built (the site's navigation lists these)."""
+    content: Path
+    """The content folder: source paths in the manifest are relative to it, PDFs may show its images."""
+    mkdocs_config: Path
+    pdf: bool = True
+    pdf_profile: str | None = None
+    jobs: int = 1
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the publish stage wrote: the PDFs' manifest entries, manifest.json as written, MkDocs' warnings."""
+
+    pdfs: list[dict[str, Any]]
+    manifest: dict[str, Any]
+    warnings: list[str]
+
+
+def publish(what: PublishInput, out: Path, progress: Progress | None = None, cache: Cache | None = None) -> Published:
+    """Write every output into a folder beside `out` that replaces it only when all of them were written."""
+    with source_date_epoch(what.models), staged_output(out) as stage:
+        pdfs = (
+            publish_pdfs(
+                what.documents,
+                what.models,
+                stage / "pdf",
+                jobs=what.jobs,
+                profile=what.pdf_profile,
+                content=what.content,
+                progress=progress,
+                cache=cache,
+            )
+            if what.pdf
+            else []
+        )
+        site = SiteInput(
+            documents=[d for d in what.documents if "site" in d.audience.config.outputs],
+            models=what.models,
+            audiences=what.audiences,
+            pdfs={e["audience_slug"]: stage / e["path"] for e in pdfs},
+        )
+        warnings = write_site(site, stage / "site", what.mkdocs_config)
+        write_exports([m.source for m in what.models], stage / "exports")
+        header = manifest_header(what.models, what.documents, pdfs, what.content, what.pdf_profile)
+        manifest = write_manifest(stage, header)
+    return Published(pdfs, manifest, warnings)
+
+
+@contextmanager
+def source_date_epoch(models: list[RenderInput]) -> Iterator[None]:
+    """Dates MkDocs writes (sitemap, gzip header) come from the newest release date, not the clock."""
+    newest = max((m.source.model.release_date for m in models), default=None)
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    if newest is not None:
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(datetime.combine(newest, time(), UTC).timestamp()))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved

@@ -1,0 +1,104 @@
+"""Check stage: the rule registry — every configurable rule is one registered function, `check_model` runs
+whatever is registered, and the configured severity is applied to what a rule returns."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import pytest
+
+from compiler.check import rules
+from compiler.check.findings import MODEL_GROUP, Raw
+from compiler.check.gates import check_model
+from compiler.check.rules import REGISTRY, RuleContext, rule
+from compiler.config.audiences import Audience, load_audiences
+from compiler.config.project import RULES, ProjectConfig, RuleName
+from compiler.errors import Location
+from compiler.load.reader import load_project
+from compiler.validate.project import ValidModel, validate_project
+from tests.conftest import AUDIENCES, CONTENT
+
+EXAMPLE = "chest-xray-triage"
+
+
+@pytest.fixture(scope="module")
+def example() -> ValidModel:
+    (model,) = validate_project(load_project(CONTENT, [EXAMPLE])).models
+    return model
+
+
+@pytest.fixture(scope="module")
+def audiences() -> list[Audience]:
+    return load_audiences(AUDIENCES)
+
+
+def test_every_configurable_rule_is_registered_once() -> None:
+    assert sorted(REGISTRY) == sorted(RULES) == sorted(get_args(RuleName))
+
+
+def test_a_name_registers_one_function() -> None:
+    with pytest.raises(ValueError) as caught:
+        rule("readability")(lambda ctx: [])
+    assert str(caught.value) == "check rule 'readability' is registered twice"
+    assert REGISTRY["readability"] is rules.readability
+
+
+def test_the_example_passes_every_rule(example: ValidModel, audiences: list[Audience]) -> None:
+    report = check_model(example, audiences, ProjectConfig())
+    assert report.findings == []
+    assert report.audiences == ["technical", "regulatory", "clinician", "leadership"]
+
+
+def _report_lines(ctx: RuleContext) -> list[Raw]:
+    return [
+        Raw(ctx.audiences[0].name, "first", ("model", "version"), "fix it"),
+        Raw(ctx.audiences[0].name, "first", ("model", "version"), "fix it"),  # reached twice: reported once
+        Raw(MODEL_GROUP, "second"),
+    ]
+
+
+def test_check_model_runs_what_is_registered(
+    example: ValidModel, audiences: list[Audience], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(REGISTRY, "readability", _report_lines)
+    report = check_model(example, audiences, ProjectConfig())
+    assert [f.as_dict() for f in report.findings] == [
+        {
+            "rule": "readability",
+            "severity": "warning",
+            "model": EXAMPLE,
+            "group": "technical",
+            "message": "first",
+            "field": "model.version",
+            "file": f"content/{EXAMPLE}/model.yaml",
+            "line": 10,
+            "column": 12,
+            "hint": "fix it",
+        },
+        {
+            "rule": "readability",
+            "severity": "warning",
+            "model": EXAMPLE,
+            "group": MODEL_GROUP,
+            "message": "second",
+            "field": "",
+            "file": f"content/{EXAMPLE}/model.yaml",
+            "line": 7,
+            "column": 1,
+            "hint": "",
+        },
+    ]
+    severe = ProjectConfig.model_validate({"rules": {"readability": "error"}})
+    assert {f.severity for f in check_model(example, audiences, severe).findings} == {"error"}
+    off = ProjectConfig.model_validate({"rules": {"readability": "off"}})
+    assert check_model(example, audiences, off).findings == []
+
+
+def test_lock_drift_is_placed_where_the_resolve_stage_says(example: ValidModel, audiences: list[Audience]) -> None:
+    lock = Location(f"content/{EXAMPLE}/facts.lock.json")
+    drift = [("no lock file", lock), ("no lock file", lock)]
+    report = check_model(example, audiences, ProjectConfig(), drift=drift)
+    assert [(f.rule, f.severity, f.group, f.message, f.location, f.field) for f in report.findings] == [
+        ("lock-drift", "error", MODEL_GROUP, "no lock file", lock, ""),
+        ("lock-drift", "error", MODEL_GROUP, "no lock file", lock, ""),
+    ]
