@@ -1,7 +1,7 @@
 """Resolve stage: the reader interface — one implementation per kind of evidence source.
 
 A reader turns references of its scheme into facts (a value plus its provenance). To add a kind
-(e.g. Weights & Biases), subclass `Reader`, set `scheme` and `kinds`, and register it in `readers.py`.
+(e.g. Weights & Biases), subclass `Reader`, set `scheme` and `kinds`, and register it in `registry.py`.
 """
 
 from __future__ import annotations
