@@ -1,4 +1,4 @@
-"""Shared fixtures: small project trees built from dicts, the CLI, and the repository's examples."""
+"""Shared fixtures: an empty project folder, the repository's examples copied into it, and the CLI."""
 
 from __future__ import annotations
 
@@ -6,30 +6,10 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from click.testing import CliRunner, Result
-
-REPO = Path(__file__).resolve().parent.parent
-CONTENT = REPO / "content"
-AUDIENCES = REPO / "audiences"
-EXAMPLES = sorted(p.name for p in CONTENT.iterdir() if (p / "model.yaml").is_file()) if CONTENT.is_dir() else []
-
-
-def write_tree(root: Path, tree: dict[str, Any]) -> Path:
-    """Create files from {relative path: text | bytes | dict (dumped as YAML)}."""
-    for rel, body in tree.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(body, bytes):
-            path.write_bytes(body)
-        elif isinstance(body, str):
-            path.write_text(body, encoding="utf-8")
-        else:
-            path.write_text(yaml.safe_dump(body, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return root
+from helpers.project import AUDIENCES, CONTENT, EXAMPLES, REPO
 
 
 @pytest.fixture
@@ -64,11 +44,3 @@ def cli() -> Callable[..., Result]:
         return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
 
     return run
-
-
-def minimal_source(model_id: str = "demo") -> dict[str, Any]:
-    """The smallest valid source: what `docs-compile init` writes."""
-    from compiler.commands.init import scaffold
-
-    data: dict[str, Any] = yaml.safe_load(scaffold(model_id))
-    return data

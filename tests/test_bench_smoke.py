@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers.project import REPO
 
 pytestmark = pytest.mark.slow
 

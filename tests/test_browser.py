@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES, minimal_source, write_tree
+from helpers.project import AUDIENCES, CONTENT, EXAMPLES, REPO, minimal_source, write_tree
 from helpers.serving import serve
 
 pytestmark = pytest.mark.browser
@@ -20,8 +20,6 @@ SHOTS = Path("/tmp/shots")
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The examples (or, before they exist, an init source with a diagram) built without PDFs."""
-    from conftest import AUDIENCES, CONTENT, REPO
-
     from compiler.build import BuildOptions, build
 
     root = tmp_path_factory.mktemp("site")

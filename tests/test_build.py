@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AUDIENCES, REPO, minimal_source, write_tree
 from helpers.html_safety import active_markup
+from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
 
 
 def _tree(root: Path) -> dict[str, str]:

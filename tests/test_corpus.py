@@ -30,9 +30,9 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import AUDIENCES, REPO, minimal_source, write_tree
 from helpers.html_safety import html_problems, theme_scripts, tree_digest
 from helpers.network import accepted_connections, local_listener
+from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "case.yaml").is_file())

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import AUDIENCES, minimal_source
 from helpers.html_safety import tree_digest
+from helpers.project import AUDIENCES, minimal_source
 
 pytestmark = pytest.mark.slow
 TRIALS = 24

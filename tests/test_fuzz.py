@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import AUDIENCES, minimal_source
+from helpers.project import AUDIENCES, minimal_source
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

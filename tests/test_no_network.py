@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import AUDIENCES, minimal_source, write_tree
 from helpers.html_safety import html_problems, theme_scripts
 from helpers.network import accepted_connections, local_listener
+from helpers.project import AUDIENCES, minimal_source, write_tree
 from helpers.serving import serve
 
 SECRET = "OUTSIDE-SECRET-7f3a9c"

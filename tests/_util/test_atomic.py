@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers.project import REPO
 
 from compiler._util import atomic
 from compiler._util.atomic import atomic_write

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import Result
-from conftest import EXAMPLES, minimal_source, write_tree
+from helpers.project import EXAMPLES, minimal_source, write_tree
 
 Cli = Callable[..., Result]
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import Result
-from conftest import EXAMPLES, minimal_source, write_tree
 from helpers.evidence import position
+from helpers.project import EXAMPLES, minimal_source, write_tree
 
 from compiler.check.diff import diff_specs
 

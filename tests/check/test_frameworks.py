@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import minimal_source, write_tree
+from helpers.project import minimal_source, write_tree
 
 from compiler.check.coverage import COVERED, MISSING, NOT_APPLICABLE, PARTIAL, assess, coverage, summarise
 from compiler.config.frameworks import FOLDER, framework_ids, load_framework, load_frameworks

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import get_args
 
 import pytest
+from helpers.project import AUDIENCES, CONTENT
 
 from compiler.check import rules
 from compiler.check.findings import MODEL_GROUP, Raw
@@ -16,7 +17,6 @@ from compiler.config.project import RULES, ProjectConfig, RuleName
 from compiler.errors import Location
 from compiler.load.reader import load_project
 from compiler.validate.project import ValidModel, validate_project
-from tests.conftest import AUDIENCES, CONTENT
 
 EXAMPLE = "chest-xray-triage"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 from click.testing import Result
-from conftest import minimal_source, write_tree
+from helpers.project import minimal_source, write_tree
 
 from compiler.check.signoff import canonical_sha256
 

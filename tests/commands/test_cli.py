@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import jsonschema
+from helpers.project import write_tree
 
 from compiler import __version__
 from compiler.commands.init import scaffold
 from compiler.schema import SCHEMA_ID
-from tests.conftest import write_tree
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

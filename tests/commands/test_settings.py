@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 from click.testing import CliRunner
+from helpers.project import write_tree
 
 from compiler.cli import Settings, setting, shared_options
 from compiler.commands.init import scaffold
-from tests.conftest import write_tree
 
 
 @click.group()

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_tree
+from helpers.project import write_tree
 
 from compiler.config.profiles import PAGE_SIZES, PdfProfile, inches, load_profile
 from compiler.errors import ConfigError

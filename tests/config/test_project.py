@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write_tree
+from helpers.project import write_tree
 
 from compiler.config.project import ProjectConfig, ReviewPolicy, load_config
 from compiler.errors import ConfigError

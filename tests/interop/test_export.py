@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import EXAMPLES, REPO, minimal_source, write_tree
 from fixtures.interop.full import full_source
+from helpers.project import EXAMPLES, REPO, minimal_source, write_tree
 
 from compiler.errors import UsageError
 from compiler.interop import FORMATS, applicable, export, mapping

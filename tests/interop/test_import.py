@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLES, REPO, minimal_source
 from fixtures.interop.full import full_source
+from helpers.project import EXAMPLES, REPO, minimal_source
 
 from compiler.interop import export, mapping
 from compiler.interop.hf_import import read as read_hf

@@ -9,7 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from conftest import write_tree
+from helpers.project import write_tree
 from PIL import Image
 
 from compiler.errors import ConfigError

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers.project import minimal_source, write_tree
 
 from compiler.load.reader import load_project
 from compiler.validate.project import validate_project
-from tests.conftest import minimal_source, write_tree
 
 
 def _dump(data: object) -> str:

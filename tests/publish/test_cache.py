@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from conftest import AUDIENCES, REPO, minimal_source, write_tree
+from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
 
 from compiler.cache import CACHE_DIR_NAME, Cache, cache_root
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLES
+from helpers.project import EXAMPLES
 
 from compiler.schema import SCHEMA_ID
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import minimal_source, write_tree
 from helpers.evidence import mlflow_evidence, valid_model
+from helpers.project import minimal_source, write_tree
 
 from compiler.errors import UsageError
 from compiler.publish.mlflow import Publication, build_outputs, mlflow_target, publish_to_mlflow

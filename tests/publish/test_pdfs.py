@@ -6,8 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from conftest import minimal_source, write_tree
 from helpers.evidence import resolve_project, valid_model
+from helpers.project import minimal_source, write_tree
 
 from compiler.build import render_input
 from compiler.publish.pdfs import archival_files

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import minimal_source, write_tree
 from helpers.evidence import mlflow_evidence
+from helpers.project import minimal_source, write_tree
 
 pytest.importorskip("mlflow")
 

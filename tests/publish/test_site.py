@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import AUDIENCES, REPO, minimal_source, write_tree
+from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
 
 from compiler.build import BuildOptions, build
 

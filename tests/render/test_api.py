@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import AUDIENCES, CONTENT, REPO
+from helpers.project import AUDIENCES, CONTENT, REPO
 
 from compiler.build import render_input
 from compiler.config.audiences import load_audiences

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import AUDIENCES, REPO
+from helpers.project import AUDIENCES, REPO
 
 TUTORIAL = REPO / "docs" / "audiences.md"
 FENCE = re.compile(r"^```(\w+)(?: title=\"([^\"]+)\")?\n(.*?)^```$", re.MULTILINE | re.DOTALL)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AUDIENCES, minimal_source, write_tree
+from helpers.project import AUDIENCES, minimal_source, write_tree
 
 from compiler.build import render_input
 from compiler.config.audiences import Audience, load_audiences

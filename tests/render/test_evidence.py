@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import minimal_source
+from helpers.project import minimal_source
 
 from compiler.render.evidence import ComputedRow, EvidenceRow, computed_rows, evidence_rows, intervals
 from compiler.schema import Source

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, minimal_source, write_tree
 from helpers.evidence import resolve_project, valid_model
+from helpers.project import REPO, minimal_source, write_tree
 
 from compiler.build import render_input
 from compiler.errors import EvidenceError

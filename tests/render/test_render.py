@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import AUDIENCES, CONTENT, EXAMPLES, minimal_source, write_tree
 from helpers.html_safety import active_markup
+from helpers.project import AUDIENCES, CONTENT, EXAMPLES, minimal_source, write_tree
 
 from compiler.build import render_input
 from compiler.config.audiences import load_audiences

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import minimal_source
+from helpers.project import minimal_source
 
 from compiler.render.tables import SubgroupLayout, SubgroupPlot, SubgroupRow, subgroup_layout
 from compiler.schema import Result, Source

@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import minimal_source, write_tree
 from helpers.evidence import position, resolve_project, valid_model
+from helpers.project import minimal_source, write_tree
 
 from compiler.build import render_input
 from compiler.errors import EvidenceError

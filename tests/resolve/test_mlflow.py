@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import minimal_source, write_tree
 from helpers.evidence import mlflow_evidence, position, resolve_failure, resolve_project, valid_model
+from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
 
 from compiler.errors import EvidenceError
 from compiler.resolve.apply import provenance, resolved_source
@@ -230,8 +230,6 @@ def test_check_detects_a_changed_metric(project: Path, store: dict[str, Any], cl
 def test_build_uses_the_lock_without_mlflow(
     project: Path, store: dict[str, Any], cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import AUDIENCES, REPO
-
     if not (REPO / "compiler/commands/build.py").is_file() or not AUDIENCES.is_dir():
         pytest.skip("the build stage is not available")
     run = store["run"]

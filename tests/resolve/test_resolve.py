@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import minimal_source, write_tree
 from helpers.evidence import position, resolve_project, valid_model
+from helpers.project import minimal_source, write_tree
 
 from compiler.errors import EvidenceError
 from compiler.resolve.apply import provenance, resolved_source

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import minimal_source, write_tree
 from helpers.evidence import position, resolve_failure, resolve_project, valid_model
+from helpers.project import minimal_source, write_tree
 
 from compiler.resolve.apply import resolved_source
 

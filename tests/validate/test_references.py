@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.project import CONTENT
 
 from compiler.errors import SourceError
 from compiler.load.reader import LoadedModel, load_project
 from compiler.validate.project import validate_model, validate_project
-from tests.conftest import CONTENT
 
 EXAMPLE = "chest-xray-triage"
 

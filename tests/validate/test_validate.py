@@ -6,12 +6,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers.project import write_tree
 
 from compiler.commands.init import scaffold
 from compiler.errors import SourceError
 from compiler.load.reader import load_project
 from compiler.validate.project import validate_project
-from tests.conftest import write_tree
 
 FILE = "content/demo/model.yaml"
 BASE = scaffold("demo", date(2026, 1, 15))
