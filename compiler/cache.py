@@ -5,16 +5,25 @@ profile, fonts, package and library versions, options). Its bytes are stored onc
 sha256 (`objects/`), and every read checks them against that hash: a corrupted, truncated or foreign
 entry is reported as a miss, removed and rebuilt — never served. The folder is safe to delete.
 
-Layout: `<root>/entries/<kind>/<key[:2]>/<key>.json` (the key again, meta data, file name → sha256)
+The cache is untrusted input (docs/security.md): it may be committed to the repository or restored
+by CI. A hash shows corruption, not forgery, so every entry carries an HMAC-SHA256 keyed by a secret
+of this machine kept outside the repository (`machine_key`). An entry without a valid MAC is a miss:
+it is rendered again and overwritten. Object files are trusted only through an entry's MAC.
+
+Layout: `<root>/entries/<kind>/<key[:2]>/<key>.json` (the key again, meta data, file name → sha256, MAC)
 and `<root>/objects/<sha[:2]>/<sha>`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import re
+import secrets
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,11 +32,19 @@ from pathlib import Path
 from typing import Any
 
 from compiler import __version__
+from compiler._util.paths import display_path
+from compiler.errors import ConfigError
 
 CACHE_DIR_NAME = ".docs-compile-cache"
-FORMAT = 1
+FORMAT = 2
 """Bump when the layout or the meaning of an entry changes: older entries then count as foreign."""
 ENV_VAR = "DOCS_COMPILE_CACHE"
+KEY_ENV_VAR = "DOCS_COMPILE_CACHE_KEY"
+"""A key given by the environment (CI, or machines that share one cache); else the key file is used."""
+KEY_FILE = Path("docs-compile") / "cache.key"
+"""Under $XDG_CONFIG_HOME (default ~/.config): created with mode 0600 on first use."""
+MIN_KEY_CHARS = 32
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _PACKAGE = Path(__file__).parent
 _LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "matplotlib", "mkdocs", "mkdocs-material", "pydantic")
 _PDF_LIBRARIES = ("weasyprint", "pikepdf", "pydyf", "tinycss2", "mermaidx", "lxml")
@@ -112,6 +129,73 @@ def _versions(names: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
+def key_file() -> Path:
+    """Where this machine's cache key is kept: outside every repository, in the user's configuration."""
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / KEY_FILE
+
+
+_EPHEMERAL = secrets.token_bytes(32)
+
+
+def machine_key() -> bytes:
+    """The secret that authenticates cache entries: $DOCS_COMPILE_CACHE_KEY, else the key file (made if missing).
+
+    Where no key file can be written (a read-only home), a key of this process is used: the cache
+    still works within the build, and nothing from an earlier run is trusted.
+    """
+    given = os.environ.get(KEY_ENV_VAR, "")
+    if given:
+        if len(given) < MIN_KEY_CHARS:
+            raise ConfigError(
+                f"{KEY_ENV_VAR} holds {len(given)} characters; a cache key needs at least {MIN_KEY_CHARS} "
+                f"(hint: use e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        return given.encode()
+    try:
+        path = key_file()
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
+        return _EPHEMERAL
+    try:
+        _create_key(path)
+        return _read_key(path)
+    except OSError:
+        return _EPHEMERAL
+
+
+def _read_key(path: Path) -> bytes:
+    key = path.read_bytes().strip()
+    if len(key) < MIN_KEY_CHARS:
+        raise ConfigError.at(
+            display_path(path),
+            f"the build cache key is {len(key)} characters long; it needs at least {MIN_KEY_CHARS}",
+            hint="delete the file: a new key is made on the next build, and the cache is rebuilt",
+        )
+    return key
+
+
+def _create_key(path: Path) -> None:
+    """Write a new random key, readable by its owner only; a key another process made first is kept."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cache.key.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        os.link(tmp, path)  # fails if the key exists: never two keys, never half a key
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+
+
+def _mac(secret: bytes, record: Mapping[str, Any]) -> str:
+    body = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class Entry:
     """What a cache entry holds: files by name and a JSON-ready meta data dict."""
@@ -122,10 +206,11 @@ class Entry:
 
 @dataclass
 class Cache:
-    """The cache under root; counts hits, misses and rejected (corrupted or foreign) entries per kind."""
+    """The cache under root; counts hits, misses and rejected (corrupted, forged or foreign) entries per kind."""
 
     root: Path
     stats: Counter[str] = field(default_factory=Counter)
+    secret: bytes = field(default_factory=machine_key, repr=False)
 
     def get(self, kind: str, key: str) -> Entry | None:
         """The entry for key, verified; None when absent, unreadable, foreign or corrupted."""
@@ -138,11 +223,7 @@ class Cache:
         except (OSError, ValueError):
             self._reject(kind, path)
             return None
-        if not isinstance(record, dict) or (record.get("format"), record.get("kind"), record.get("key")) != (
-            FORMAT,
-            kind,
-            key,
-        ):
+        if not self._authentic(record, kind, key):
             self._reject(kind, path)
             return None
         files: dict[str, bytes] = {}
@@ -168,7 +249,8 @@ class Cache:
             if not target.is_file():
                 _write_atomic(target, body)
             names[name] = sha
-        record = {"format": FORMAT, "kind": kind, "key": key, "meta": dict(meta), "files": names}
+        record: dict[str, Any] = {"format": FORMAT, "kind": kind, "key": key, "meta": dict(meta), "files": names}
+        record["mac"] = _mac(self.secret, record)
         self._tag()
         _write_atomic(self._entry_path(kind, key), json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
         self.stats[f"{kind}:stored"] += 1
@@ -179,7 +261,21 @@ class Cache:
     def _entry_path(self, kind: str, key: str) -> Path:
         return self.root / "entries" / kind / key[:2] / f"{key}.json"
 
+    def _authentic(self, record: Any, kind: str, key: str) -> bool:
+        """Whether this machine wrote the record, for this kind and key, in this format."""
+        if not isinstance(record, dict) or (record.get("format"), record.get("kind"), record.get("key")) != (
+            FORMAT,
+            kind,
+            key,
+        ):
+            return False
+        mac = record.get("mac")
+        unsigned = {name: value for name, value in record.items() if name != "mac"}
+        return isinstance(mac, str) and hmac.compare_digest(mac, _mac(self.secret, unsigned))
+
     def _read_object(self, sha: str) -> bytes | None:
+        if not _SHA256.match(sha):  # only ever a file name under objects/, never a path
+            return None
         path = self.root / "objects" / sha[:2] / sha
         try:
             body = path.read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,17 @@ EXIT_GATE = 1
 EXIT_INPUT = 2
 EXIT_BUSY = 3
 """Another build holds the output folder; nothing was written, try again when it has finished."""
+
+
+# What a terminal acts on rather than shows: C0 and C1 controls (ESC starts ANSI and OSC-8 sequences),
+# DEL, the Unicode line breaks that splitlines() honours, and the bidirectional overrides that reorder
+# what is shown. Tab stays. A folder name or a source value can hold any of them.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: every control character written as a Python escape (`\\x1b`, `\\u2028`)."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -37,13 +49,14 @@ class Problem:
     hint: str = ""
 
     def format(self) -> str:
+        """The problem as one line for a terminal; control characters from any part are shown escaped."""
         text = f"{self.location}: "
         if self.field:
             text += f"{self.field}: "
         text += self.message
         if self.hint:
             text += f" (hint: {self.hint})"
-        return text
+        return printable(text)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +101,9 @@ class CompilerError(Exception):
     def format(self) -> str:
         lines = []
         for p in self.problems:
-            lines.append(p.format() if p.location.file else p.message + (f" (hint: {p.hint})" if p.hint else ""))
+            lines.append(
+                p.format() if p.location.file else printable(p.message + (f" (hint: {p.hint})" if p.hint else ""))
+            )
         return "\n".join(lines)
 
 

@@ -12,6 +12,18 @@ from click.testing import CliRunner, Result
 from helpers.project import AUDIENCES, CONTENT, EXAMPLES, REPO
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The build cache's key (and any other per-user file) lives in a folder of the test run, never in ~/.config."""
+    saved = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config-home"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = saved
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty project folder that is the working directory (content/ and audiences/ relative to it)."""

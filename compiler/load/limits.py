@@ -3,7 +3,8 @@
 Each bound has a default and can be changed with an environment variable `DOCS_COMPILE_LIMIT_<NAME>`
 (e.g. `DOCS_COMPILE_LIMIT_LIST_ITEMS=5000`). The loader applies the byte, value and depth bounds
 while it reads; `source_problems` checks the loaded data before the schema does; the PDF renderer's
-URL fetcher applies the image bounds. Every refusal is a placed problem with a hint naming the knob.
+URL fetcher applies the image bounds; the template sandbox (`compiler.render.sandbox`) applies the
+template bounds. Every refusal is a placed problem with a hint naming the knob.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class Limits:
     """Largest image or other file the PDF renderer reads."""
     image_pixels: int = 50_000_000
     """Largest raster image (width x height) the PDF renderer decodes."""
+    template_output_chars: int = 32 * 1024 * 1024
+    """Characters one render of an audience template may produce, and the longest text it may build."""
+    template_seconds: int = 60
+    """Seconds one render of an audience template may take."""
 
 
 def env_name(name: str) -> str:

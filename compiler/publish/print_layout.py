@@ -3,7 +3,8 @@
 The body goes through the same Markdown dialect as the site (`compiler.markup.to_html`), then gets
 what print needs and a screen does not: Mermaid as static SVG images, figures with captions, a
 cover or compact header with document control, and a table of contents. The result is wrapped in
-the audience's `print.html.j2` (falling back on the package's) with the audience's `print.css`.
+the audience's `print.html.j2` (falling back on the package's) with the audience's `print.css`: a
+template the audience supplies, so it runs in the same sandbox as its sections (`compiler.render.sandbox`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jinja2 import TemplateNotFound, UndefinedError
+from jinja2.sandbox import SecurityError
+
+from compiler._util.paths import display_path
+from compiler._util.safe_open import read_text
 from compiler.config.profiles import PdfProfile, inches
+from compiler.errors import CompilerError, Location, Problem, RenderError
 from compiler.publish.mermaid_svg import Diagram, render_diagram
 from compiler.render.document import Document
 from compiler.render.markup import to_html
+from compiler.render.sandbox import TEMPLATE_ERRORS, error_location, sandboxed_environment
 
 PRINT_DIR = Path(__file__).parent / "print"
 FONTS_DIR = Path(__file__).parent.parent / "fonts"
@@ -205,15 +213,14 @@ def page_css(profile: PdfProfile) -> str:
 
 
 def _template_env(document: Document) -> Any:
-    import jinja2
-
+    # A print layout is a template the audience supplies, like its sections: the same sandbox and budget.
     folders = [*document.audience.search_path, PRINT_DIR]
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    return sandboxed_environment(folders, _roots(document), keep_trailing_newline=True)
+
+
+def _roots(document: Document) -> tuple[Path, ...]:
+    """Where an audience's print files may lie once links are resolved: its audiences folder, and the package's."""
+    return (document.audience.folder.parent, PRINT_DIR)
 
 
 def _stylesheets(document: Document) -> str:
@@ -221,27 +228,47 @@ def _stylesheets(document: Document) -> str:
     sheets = [(PRINT_DIR / "base.css").read_text(encoding="utf-8")]
     for folder in reversed(document.audience.search_path):
         if (folder / STYLESHEET).is_file():
-            sheets.append((folder / STYLESHEET).read_text(encoding="utf-8"))
+            sheets.append(read_text(folder / STYLESHEET, _roots(document)))
     return "\n".join(sheets)
 
 
 def build_html(document: Document, profile: PdfProfile, body: PrintBody, *, toc: bool, dates: str) -> str:
-    """The whole print HTML of one document."""
+    """The whole print HTML of one document; a failing print layout is a RenderError at its file and line."""
     from markupsafe import Markup
 
-    env = _template_env(document)
     settings = document.audience.config.pdf
-    css = page_css(profile) + _stylesheets(document)
-    return str(
-        env.get_template(TEMPLATE).render(
-            meta=document.meta,
-            audience=document.audience.config,
-            profile=profile,
-            body=Markup(body.html),
-            toc=[h for h in body.headings if h.level <= TOC_DEPTH and h.anchor] if toc else [],
-            compact=settings.compact_header,
-            css=Markup(css),
-            date=dates,
-            release_date=document.meta.release_date.isoformat(),
+    css = page_css(profile)
+    try:
+        css += _stylesheets(document)
+        template = _template_env(document).get_template(TEMPLATE)
+        return str(
+            template.render(
+                meta=document.meta,
+                audience=document.audience.config,
+                profile=profile,
+                body=Markup(body.html),
+                toc=[h for h in body.headings if h.level <= TOC_DEPTH and h.anchor] if toc else [],
+                compact=settings.compact_header,
+                css=Markup(css),
+                date=dates,
+                release_date=document.meta.release_date.isoformat(),
+            )
         )
-    )
+    except CompilerError as exc:  # a print file that links outside the audiences folder
+        raise RenderError([_named(document, p.location, p.message, p.hint) for p in exc.problems]) from None
+    except TEMPLATE_ERRORS as exc:
+        message = f"template '{exc.name}' not found" if isinstance(exc, TemplateNotFound) else str(exc)
+        where = error_location(exc, display_path(document.audience.folder / TEMPLATE))
+        hint = _HINT if isinstance(exc, SecurityError | UndefinedError) else ""
+        raise RenderError([_named(document, where, f"print layout: {message}", hint)]) from None
+
+
+_HINT = (
+    "a print layout can use only the values it is given: "
+    "meta, audience, profile, body, toc, compact, css, date, release_date"
+)
+
+
+def _named(document: Document, where: Location, message: str, hint: str) -> Problem:
+    # The model and audience in the message keep the PDF stage from replacing the place with the PDF's path.
+    return Problem(where, f"model '{document.model_id}', audience '{document.audience.name}': {message}", hint=hint)

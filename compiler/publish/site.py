@@ -18,6 +18,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from compiler._util.paths import display_path
+from compiler._util.safe_open import read_text
 from compiler.config.audiences import Audience
 from compiler.errors import ConfigError, Location, Problem
 from compiler.publish.mkdocs_errors import check_config_file, config_error
@@ -185,8 +186,11 @@ def _write_how_to_read(audiences: list[Audience], docs: Path) -> list[Any]:
 
 def _shared_css(audiences: list[Audience]) -> str:
     """The audiences folder's own site style sheet (`_common/site/site.css`), added after the built-in rules."""
-    sheet = audiences[0].folder.parent / COMMON_FOLDER / "site" / "site.css" if audiences else None
-    return "\n" + sheet.read_text(encoding="utf-8") if sheet is not None and sheet.is_file() else ""
+    if not audiences:
+        return ""
+    root = audiences[0].folder.parent
+    sheet = root / COMMON_FOLDER / "site" / "site.css"
+    return "\n" + read_text(sheet, [root]) if sheet.is_file() or sheet.is_symlink() else ""
 
 
 def _has_own_template(audience: Audience, name: str) -> bool:

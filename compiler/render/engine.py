@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from compiler import __version__
@@ -27,6 +26,7 @@ from compiler.load.reader import LoadedModel
 from compiler.render import formats
 from compiler.render.api import FILTERS, TemplateAPI
 from compiler.render.document import Document, DocumentMeta
+from compiler.render.sandbox import sandboxed_environment
 from compiler.render.view import FieldError, wrap
 from compiler.schema import Source
 
@@ -69,20 +69,15 @@ def environment(audience: Audience) -> jinja2.Environment:
     if key not in _ENVIRONMENTS:
         if len(_ENVIRONMENTS) > 32:
             _ENVIRONMENTS.clear()
-        _ENVIRONMENTS[key] = _new_environment(folders)
+        _ENVIRONMENTS[key] = _new_environment(folders, audience.folder.parent)
     return _ENVIRONMENTS[key]
 
 
-def _new_environment(folders: list[Path]) -> jinja2.Environment:
-    # Audience folders are data anyone may add: the sandbox keeps their templates away from Python internals.
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders if f.is_dir()]),
-        undefined=jinja2.StrictUndefined,
-        autoescape=True,
-        finalize=formats.finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+def _new_environment(folders: list[Path], root: Path) -> jinja2.Environment:
+    # Audience folders are untrusted templates: the sandbox keeps them from Python internals, the loader
+    # from files outside the audiences folder, and the budget from running away (docs/security.md).
+    env = sandboxed_environment(
+        folders, (root,), finalize=formats.finalize, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
     )
     env.filters.update(FILTERS)
     return env
@@ -161,17 +156,22 @@ def _render(env: jinja2.Environment, name: str, context: dict[str, Any], audienc
         # A FieldError is the template API saying the template asked for something the source lacks;
         # a TemplateError is Jinja's runtime refusing something the template did.
         raise _placed(exc, audience, env, name) from None
+    except RecursionError as exc:
+        # Only a template recurses without end (a macro calling itself); where the stack ran out says nothing.
+        raise _placed(exc, audience, env, name) from None
     except _TEMPLATE_MISTAKES as exc:
         if not _raised_in_template(exc):
             raise  # raised inside a Python function of the template API: a bug, not the template's mistake
         raise _placed(exc, audience, env, name) from None
 
 
-_TEMPLATE_MISTAKES = (ArithmeticError, AttributeError, LookupError, RecursionError, TypeError, ValueError)
+_TEMPLATE_MISTAKES = (ArithmeticError, AttributeError, LookupError, TypeError, ValueError)
 """What a template's own expressions can raise (`{{ 1 / 0 }}`, `{{ "a" + 1 }}`, a misused built-in filter)."""
 
 _JINJA_RUNTIME = ("jinja2", "markupsafe")
 """Packages whose frames run a template's code on its behalf (built-in filters, tests, the sandbox)."""
+_SANDBOX = "compiler.render.sandbox"
+"""Our sandbox's checks run a template's operators and calls on its behalf too."""
 
 
 def _raised_in_template(exc: BaseException) -> bool:
@@ -180,7 +180,8 @@ def _raised_in_template(exc: BaseException) -> bool:
     tb: types.TracebackType | None = exc.__traceback__
     while tb is not None:
         frame = tb.tb_frame
-        if str(frame.f_globals.get("__name__", "")).partition(".")[0] not in _JINJA_RUNTIME:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module != _SANDBOX and module.partition(".")[0] not in _JINJA_RUNTIME:
             raised_in = frame.f_code.co_filename
         tb = tb.tb_next
     return raised_in.endswith(".j2")

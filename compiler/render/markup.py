@@ -3,7 +3,8 @@
 The site (MkDocs) and the PDFs both turn the same rendered Markdown body into HTML with the same
 extensions, so a page and its PDF cannot say different things. Everything that came from a source
 passes `sanitize_html` before it reaches a page: only an allow-list of tags, attributes and URL
-schemes survives, so no source text can inject script.
+schemes survives, so no source text can inject script, and no id, name or label target can begin
+like the theme's own, so no source text can stand in for the theme's elements.
 """
 
 from __future__ import annotations
@@ -78,7 +79,18 @@ _REMOTE_IMG = re.compile(r"<img\b[^>]*\bsrc=\"(?:[a-z][a-z0-9+.-]*:|//)[^\"]*\"[
 _STYLE_OK = re.compile(r"^text-align:\s*(left|right|center);?$")
 
 
+THEME_PREFIX = "_"
+"""The theme's own ids begin with this (Material's with `__`: `__config`, `__search`, `__drawer`, …)."""
+USER_PREFIX = "user-"
+_NAMES = ("id", "name", "for")
+
+
 def _filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in _NAMES and value.startswith(THEME_PREFIX):
+        # An element with the theme's id would be found before the theme's own (DOM clobbering): Material
+        # reads its configuration, search worker URL included, from `#__config`. Links within the page
+        # stay consistent, since `for` is renamed like the `id` it names.
+        return USER_PREFIX + value
     if attribute == "style":
         return value if _STYLE_OK.match(value.strip()) else None
     if attribute == "href" and value.strip().lower().startswith("//"):
