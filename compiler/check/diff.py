@@ -335,12 +335,39 @@ def _git(args: list[str], cwd: Path) -> bytes:
     return done.stdout
 
 
+def _commit(rev: str, top: Path, spec: str) -> str:
+    """The commit id a user's revision names; git only ever receives that id, never the user's text.
+
+    A revision beginning with '-' would be read by git as an option (`--output=FILE` writes a file), so it
+    is refused before git runs; `--end-of-options` keeps any other text a revision.
+    """
+    if rev.startswith("-"):
+        raise UsageError.at(
+            spec, f"the revision '{rev}' begins with '-'", hint="name a commit, tag or branch, e.g. HEAD~1:content/<id>"
+        )
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd=top,
+        capture_output=True,
+        check=False,
+    )
+    commit = done.stdout.decode("ascii", "replace").strip()
+    if done.returncode != 0 or not re.fullmatch(r"[0-9a-f]{40,64}", commit):
+        raise UsageError.at(
+            spec,
+            f"'{rev}' is not a commit of this repository",
+            hint="check the revision: a commit, tag or branch",
+        )
+    return commit
+
+
 def _git_extract(rev: str, path: str, into: Path) -> Path:
     """Extract the model folder's parent (so includes between models still resolve) at a revision."""
     top = Path(_git(["rev-parse", "--show-toplevel"], Path.cwd()).decode().strip())
+    commit = _commit(rev, top, f"{rev}:{path}")
     parent = str(Path(path).parent) if Path(path).parent != Path(".") else "."
     archive = into / "side.tar"
-    archive.write_bytes(_git(["archive", "--format=tar", rev, "--", parent], top))
+    archive.write_bytes(_git(["archive", "--format=tar", commit, "--", parent], top))
     with tarfile.open(archive) as tar:
         tar.extractall(into / _TREE, filter="data")
     folder = into / _TREE / path
@@ -360,12 +387,12 @@ def released_spec(released: str, content: Path, model_id: str) -> str | None:
     if folder.is_dir():
         return str(folder / model_id) if (folder / model_id / MODEL_FILE).is_file() else None
     top = Path(_git(["rev-parse", "--show-toplevel"], Path.cwd()).decode().strip())
-    _git(["rev-parse", "--verify", "--quiet", f"{released}^{{commit}}"], top)
+    commit = _commit(released, top, released)
     try:
         rel = (content.resolve() / model_id).relative_to(top.resolve()).as_posix()
     except ValueError:
         raise UsageError.at(display_path(content), "the content folder is not inside the git repository") from None
-    probe = subprocess.run(["git", "cat-file", "-e", f"{released}:{rel}/{MODEL_FILE}"], cwd=top, capture_output=True)
+    probe = subprocess.run(["git", "cat-file", "-e", f"{commit}:{rel}/{MODEL_FILE}"], cwd=top, capture_output=True)
     return f"{released}:{rel}" if probe.returncode == 0 else None
 
 

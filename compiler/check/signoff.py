@@ -12,6 +12,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -114,9 +115,10 @@ def upsert_review(text: str, review: dict[str, str]) -> str:
     Only the reviews block is touched, so comments and formatting elsewhere survive. ValueError when the
     file has a `reviews:` value that is not a block list (e.g. an include) and cannot be edited as text.
     """
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
+    # Lines end at '\n' only: str.splitlines() also breaks at U+0085, U+2028… inside a quoted reviewer
+    # name, which would cut an entry in two and make every later sign-off edit the wrong lines.
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1] + "\n"] if parts[-1] else [])
     start = next((i for i, line in enumerate(lines) if _REVIEWS_KEY.match(line.rstrip("\r\n"))), None)
     if start is None:
         gap = "" if not lines or lines[-1].strip() == "" else "\n"
@@ -146,6 +148,25 @@ def upsert_review(text: str, review: dict[str, str]) -> str:
     return "".join([*lines[:end], render_review(review, indent), *lines[end:]])
 
 
+# Control (Cc), format (Cf: bidi overrides, zero-width characters) and line/paragraph separators (Zl, Zp):
+# invisible or reordering in a document, and line breaks to YAML 1.1 and to str.splitlines().
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp")
+
+
+def _refuse_invisible(option: str, value: str) -> None:
+    bad = [c for c in value if unicodedata.category(c) in _INVISIBLE]
+    if bad:
+
+        def shown(text: str) -> str:
+            return "".join(repr(c)[1:-1] if unicodedata.category(c) in _INVISIBLE else c for c in text)
+
+        raise UsageError.at(
+            option,
+            f"'{shown(value)}' holds a control or format character ({shown(bad[0])})",
+            hint="type the name as it should be shown, without line breaks or invisible characters",
+        )
+
+
 def record_signoff(model: ValidModel, section: str, reviewer: str, role: str, on: date) -> tuple[Path, str]:
     """Record (or renew) a reviewer's approval of a section in the model's source, in place and atomically.
 
@@ -153,6 +174,8 @@ def record_signoff(model: ValidModel, section: str, reviewer: str, role: str, on
     when it no longer validates, so a sign-off never leaves a broken source behind.
     """
     loaded = model.loaded
+    for option, value in (("--reviewer", reviewer), ("--role", role)):
+        _refuse_invisible(option, value)
     if re.findall(r"[^.\[\]]+", section)[:1] == ["reviews"]:
         raise UsageError.at(section, "the reviews themselves cannot be signed off", hint="name a section such as plain")
     try:

@@ -80,6 +80,13 @@ class ReviewPolicy(Node):
         return need
 
 
+class Trackers(Node):
+    allow: list[str] = Field(default_factory=list)
+    """Tracking servers (`host:port`, or `host` for the scheme's default port) that may receive the
+    MLflow credentials of the environment (MLFLOW_TRACKING_TOKEN, _USERNAME, _PASSWORD). A model source
+    naming any other http(s) server is refused: sources are untrusted, this file is the owner's."""
+
+
 class ProjectConfig(Node):
     rules: dict[RuleName, Severity] = Field(default_factory=dict)
     """Severity per rule (error, warning or off), over the defaults."""
@@ -87,6 +94,8 @@ class ProjectConfig(Node):
     """Which changes since the last release need a new sign-off."""
     released: str | None = None
     """Last released version: a git revision (tag, branch, commit) or a folder holding released model folders."""
+    trackers: Trackers = Field(default_factory=Trackers)
+    """Tracking servers the environment's credentials may be sent to."""
 
     @field_validator("rules", mode="before")
     @classmethod

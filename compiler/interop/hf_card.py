@@ -54,7 +54,9 @@ def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str]:
         )
     raw = text[start.end() : end.start()]
     try:
-        data = yaml.safe_load(raw)
+        data = _bounded_load(raw, shown)
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise SourceError.at(shown, "front matter is nested too deeply", line=2, column=1, hint=_DEPTH_HINT) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 2, mark.column + 1) if mark else (2, 1)
@@ -73,6 +75,52 @@ def split_front_matter(text: str, shown: str) -> tuple[dict[str, Any], str]:
     if not isinstance(data, dict):
         raise SourceError.at(shown, "front matter must be a mapping (key: value)", line=2, column=1)
     return data, text[end.end() :].lstrip("\n")
+
+
+# A card comes from outside (the Hub, another team): its front matter is read with bounded size, so an
+# alias bomb (`tags:` repeating aliases of aliases, gigabytes from a few hundred bytes) is refused after
+# counting, before anything is built from it.
+MAX_FRONT_VALUES = 100_000
+"""Values a card's front matter may expand to, every alias counted each time it is used."""
+MAX_FRONT_DEPTH = 64
+"""Nesting of mappings and lists in a card's front matter."""
+_DEPTH_HINT = f"a card's front matter is nested at most {MAX_FRONT_DEPTH} levels; flatten it"
+
+
+def _bounded_load(raw: str, shown: str) -> Any:
+    """Compose the YAML (aliases stay shared nodes), count what it expands to, and only then construct it."""
+    loader = yaml.SafeLoader(raw)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node, shown)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_size(root: yaml.Node, shown: str) -> None:
+    values = 0
+    pending: list[tuple[yaml.Node, int]] = [(root, 0)]
+    while pending:  # iterative: a deep document must not exhaust the Python stack here either
+        node, depth = pending.pop()
+        values += 1
+        line, column = node.start_mark.line + 2, node.start_mark.column + 1
+        if values > MAX_FRONT_VALUES:
+            raise SourceError.at(
+                shown,
+                f"front matter expands to more than {MAX_FRONT_VALUES:,} values",
+                line=line,
+                column=column,
+                hint="aliases that repeat other aliases multiply (a 'billion laughs' document); write the values out",
+            )
+        if depth > MAX_FRONT_DEPTH:
+            raise SourceError.at(shown, "front matter is nested too deeply", line=line, column=column, hint=_DEPTH_HINT)
+        if isinstance(node, yaml.SequenceNode):
+            pending += [(item, depth + 1) for item in node.value]
+        elif isinstance(node, yaml.MappingNode):
+            pending += [(part, depth + 1) for pair in node.value for part in pair]
 
 
 def sections(body: str) -> list[tuple[int, str, str]]:

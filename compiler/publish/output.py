@@ -15,7 +15,39 @@ from pathlib import Path
 from typing import IO
 
 from compiler._util.paths import display_path
-from compiler.errors import BuildBusy, Location, Problem
+from compiler.errors import BuildBusy, Location, Problem, UsageError
+
+_OWN_FOLDER = "build into a folder of its own, e.g. --out build"
+
+
+def refuse_unsafe_out(out: Path, content: Path, audiences: Path) -> None:
+    """Refuse an --out that is, is inside or contains the content or audiences folder, or is a git repository's root.
+
+    Publishing replaces --out whole, so any of these would delete sources or templates; checked before
+    anything is read or written.
+    """
+    target = Path(os.path.abspath(out)).resolve()
+    if (target / ".git").exists():
+        raise UsageError.at(
+            display_path(target),
+            "--out is the root of a git repository: a build replaces --out whole",
+            hint=_OWN_FOLDER,
+        )
+    for name, folder in (("content", content), ("audiences", audiences)):
+        kept = Path(os.path.abspath(folder)).resolve()
+        if target == kept:
+            relation = "is"
+        elif target.is_relative_to(kept):
+            relation = "is inside"
+        elif kept.is_relative_to(target):
+            relation = "contains"
+        else:
+            continue
+        raise UsageError.at(
+            display_path(target),
+            f"--out {relation} the {name} folder ({display_path(kept)}): a build replaces --out whole",
+            hint=_OWN_FOLDER,
+        )
 
 
 @contextmanager

@@ -13,8 +13,10 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
+from compiler._util.paths import display_path
 from compiler.cache import Cache
 from compiler.config.audiences import Audience
+from compiler.errors import CompilerError
 from compiler.publish.exports import write_exports
 from compiler.publish.manifest import manifest_header, write_manifest
 from compiler.publish.output import staged_output
@@ -51,7 +53,23 @@ class Published:
 
 
 def publish(what: PublishInput, out: Path, progress: Progress | None = None, cache: Cache | None = None) -> Published:
-    """Write every output into a folder beside `out` that replaces it only when all of them were written."""
+    """Write every output into a folder beside `out` that replaces it only when all of them were written.
+
+    A write that fails (a full disk, a read-only folder) leaves the previous output as it was and is
+    reported as an input error naming `out`, not a traceback.
+    """
+    try:
+        return _publish(what, out, progress, cache)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise CompilerError.at(
+            display_path(Path(out)),
+            f"cannot write the output: {reason}; the previous output is kept",
+            hint="free disk space (or choose another --out) and build again",
+        ) from None
+
+
+def _publish(what: PublishInput, out: Path, progress: Progress | None, cache: Cache | None) -> Published:
     with source_date_epoch(what.models), staged_output(out) as stage:
         pdfs = (
             publish_pdfs(

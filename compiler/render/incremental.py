@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compiler._util.hashing import sha256_file
 from compiler.cache import Cache, code_fingerprint, digest, print_fingerprint, sha256_bytes, tree_digest
 from compiler.config.audiences import Audience
 from compiler.errors import Problem, RenderError
@@ -181,10 +182,13 @@ def previous_build(cache: Cache, key: str, out: Path) -> PreviousBuild | None:
     if sha256_bytes(body) != entry.meta.get("manifest_sha256"):
         return None
     manifest = json.loads(body)
-    # Sizes, not hashes: a file someone replaced or removed since is noticed without reading the site.
+    # Hashes, not sizes: a file altered in place keeping its size must not be kept under a manifest that
+    # vouches for other bytes. Sizes first only to skip reading a site that plainly changed.
     for output in manifest.get("outputs", []):
         path = Path(out) / output["path"]
-        if not path.is_file() or path.stat().st_size != output["bytes"]:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size != output["bytes"]:
+            return None
+        if sha256_file(path) != output.get("sha256"):
             return None
     meta = entry.meta
     return PreviousBuild(meta["documents"], meta["pdfs"], manifest, meta["warnings"])

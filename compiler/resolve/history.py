@@ -120,7 +120,11 @@ def _csv_rows(text: str, shown: str) -> tuple[list[str], list[list[str]]]:
     lines = text.splitlines()
     while lines and lines[0].startswith("#"):
         lines.pop(0)
-    table = list(csv.reader(io.StringIO("\n".join(lines))))
+    reader = csv.reader(io.StringIO("\n".join(lines)))
+    try:
+        table = list(reader)
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        raise FactError(f"{shown} is not valid CSV (row {reader.line_num + 1}: {exc})") from None
     if not table or not table[0]:
         raise FactError(f"{shown} has no header row", "the first row names the columns: date (or step), then signals")
     return [c.strip() for c in table[0]], table[1:]

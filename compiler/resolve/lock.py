@@ -66,6 +66,9 @@ def lock_path(folder: Path) -> Path:
     return folder / LOCK_FILE
 
 
+_REWRITE = "run `docs-compile resolve` to rewrite it"
+
+
 def read_lock(folder: Path) -> Lock | None:
     """The model's lock, or None when there is none; a damaged lock is an error naming the file."""
     path = lock_path(folder)
@@ -76,16 +79,14 @@ def read_lock(folder: Path) -> Lock | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise EvidenceError.at(
-            shown,
-            f"cannot read the lock: {exc.msg}",
-            line=exc.lineno,
-            column=exc.colno,
-            hint="run `docs-compile resolve` to rewrite it",
+            shown, f"cannot read the lock: {exc.msg}", line=exc.lineno, column=exc.colno, hint=_REWRITE
+        ) from None
+    except RecursionError:  # the lock is in the repository, so anyone may have written it
+        raise EvidenceError.at(
+            shown, "cannot read the lock: nested too deeply", line=1, column=1, hint=_REWRITE
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvidenceError.at(
-            shown, f"cannot read the lock: {exc}", line=1, column=1, hint="run `docs-compile resolve` to rewrite it"
-        ) from None
+        raise EvidenceError.at(shown, f"cannot read the lock: {exc}", line=1, column=1, hint=_REWRITE) from None
     if not isinstance(data, dict) or data.get("lock_version") != LOCK_VERSION:
         raise EvidenceError.at(
             shown,
@@ -95,7 +96,7 @@ def read_lock(folder: Path) -> Lock | None:
             hint="run `docs-compile resolve` with this version to rewrite it",
         )
     try:
-        return Lock(
+        lock = Lock(
             model=str(data["model"]),
             facts=dict(data["facts"]),
             computed=list(data["computed"]),
@@ -104,9 +105,29 @@ def read_lock(folder: Path) -> Lock | None:
             histories=dict(data.get("histories", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise EvidenceError.at(
-            shown, f"the lock is incomplete ({exc})", hint="run `docs-compile resolve` to rewrite it"
-        ) from None
+        raise EvidenceError.at(shown, f"the lock is incomplete ({exc})", hint=_REWRITE) from None
+    damage = _damage(lock)
+    if damage:
+        raise EvidenceError.at(shown, f"the lock is damaged: {damage}", hint=_REWRITE)
+    return lock
+
+
+def _damage(lock: Lock) -> str:
+    """What in a parsed lock has the wrong shape for the stages that use it ("" when nothing)."""
+    for ref, fact in lock.facts.items():
+        if not isinstance(fact, dict):
+            return f"fact '{ref}' is not an object with a value"
+        if "value" not in fact:
+            return f"fact '{ref}' has no value"
+    for i, entry in enumerate(lock.computed):
+        if not isinstance(entry, dict) or not isinstance(entry.get("results", []), list):
+            return f"computed entry {i} is not an object"
+        if not all(isinstance(r, dict) for r in entry.get("results", [])):
+            return f"computed entry {i} has a result that is not an object"
+    for ref, history in lock.histories.items():
+        if not isinstance(history, dict):
+            return f"history '{ref}' is not an object"
+    return ""
 
 
 def write_lock(folder: Path, lock: Lock) -> None:

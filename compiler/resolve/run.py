@@ -11,10 +11,12 @@ from typing import Any
 
 from compiler._util.fieldpath import FieldPath, dotted
 from compiler._util.paths import display_path
+from compiler.config.project import load_config
 from compiler.errors import EvidenceError, Location, Problem
 from compiler.resolve.apply import RESOLVE_HINT, needs_evidence
 from compiler.resolve.lock import Lock, computed_drift, fact_drift, lock_path, read_lock, resolution_time, write_lock
 from compiler.resolve.refs import FactError, Occurrence, find_references, parse
+from compiler.resolve.trackers import untrusted_trackers
 from compiler.validate.project import Catalog, ValidModel
 
 
@@ -63,8 +65,11 @@ def _problem(model: ValidModel, occ_path: FieldPath, where: Location, ref: str, 
     return Problem(where, f"{ref}: {exc.message}" if ref else exc.message, dotted(occ_path), exc.hint)
 
 
-def resolve_model(model: ValidModel) -> tuple[Lock | None, list[str]]:
-    """Resolve every reference and computed entry of one model into a fresh lock, plus staleness findings."""
+def resolve_model(model: ValidModel, trackers: tuple[str, ...] = ()) -> tuple[Lock | None, list[str]]:
+    """Resolve every reference and computed entry of one model into a fresh lock, plus staleness findings.
+
+    `trackers` are the tracking servers the trusted configuration allows; any other is refused first.
+    """
     from compiler.resolve.history import history_uses
     from compiler.resolve.readers.base import Fact, ModelContext
     from compiler.resolve.readers.registry import Readers
@@ -73,7 +78,10 @@ def resolve_model(model: ValidModel) -> tuple[Lock | None, list[str]]:
     uses = history_uses(model)
     if not occurrences and not has_computed and not uses:
         return None, []
-    context = ModelContext(model.id, model.loaded.folder, model.source)
+    untrusted = untrusted_trackers(model, trackers)
+    if untrusted:
+        raise EvidenceError(untrusted)
+    context = ModelContext(model.id, model.loaded.folder, model.source, trackers=trackers)
     readers = Readers(context)
     problems: list[Problem] = []
     first: dict[str, Occurrence] = {}
@@ -186,16 +194,19 @@ def _history_drift(model: ValidModel, old: Lock, new: Lock) -> list[Problem]:
     return out
 
 
-def resolve_catalog(catalog: Catalog, *, check: bool) -> ResolveReport:
+def resolve_catalog(catalog: Catalog, *, check: bool, trackers: tuple[str, ...] | None = None) -> ResolveReport:
     """Resolve every model; then write the locks (or, with check, compare and write nothing).
 
     Everything is resolved before anything is written, so one bad reference leaves every lock as it was.
+    `trackers` (the servers allowed credentials) default to `trackers.allow` of docs-compile.yaml.
     """
+    if trackers is None:
+        trackers = tuple(load_config().trackers.allow)
     problems: list[Problem] = []
     fresh: list[tuple[ValidModel, Lock | None, list[str]]] = []
     for model in catalog.models:
         try:
-            lock, findings = resolve_model(model)
+            lock, findings = resolve_model(model, trackers)
         except EvidenceError as exc:
             problems.extend(exc.problems)
             continue

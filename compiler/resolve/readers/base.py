@@ -31,12 +31,16 @@ class Fact:
 
 @dataclass
 class ModelContext:
-    """What a reader may use: the model's folder, its typed source and its declared evidence sources."""
+    """What a reader may use: the model's folder, its typed source and its declared evidence sources.
+
+    `trackers` are the servers the trusted configuration lets receive the environment's credentials.
+    """
 
     model_id: str
     folder: Path
     source: Source
     resolved: dict[str, Fact] = field(default_factory=dict)
+    trackers: tuple[str, ...] = ()
 
     @property
     def sources(self) -> dict[str, EvidenceSource]:

@@ -55,9 +55,14 @@ def read_document(path: Path, shown: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise FactError(f"{shown} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        except RecursionError:
+            raise FactError(f"{shown} is nested too deeply to read", "point at a flatter summary file") from None
     if suffix in (".csv", ".tsv"):
         rows = csv.DictReader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
-        return [{k: number_or_text(v or "") for k, v in row.items() if k is not None} for row in rows]
+        try:
+            return [{k: number_or_text(v or "") for k, v in row.items() if k is not None} for row in rows]
+        except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+            raise FactError(f"{shown} is not valid CSV (line {rows.line_num + 1}: {exc})") from None
     raise FactError(f"{shown}: unsupported evaluation file type '{suffix}'", "use a .json or .csv file")
 
 

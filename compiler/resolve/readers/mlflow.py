@@ -24,6 +24,7 @@ from compiler.resolve.paths import existing_file, inside
 from compiler.resolve.readers.base import Fact, Reader
 from compiler.resolve.readers.files import read_document, scalar
 from compiler.resolve.refs import FactError, Reference, json_pointer
+from compiler.resolve.trackers import allowed
 from compiler.schema.governance import MlflowSource
 
 INSTALL_HINT = "pip install 'docs-compile[mlflow]'"
@@ -102,6 +103,12 @@ class MlflowReader(Reader):
                     )
             return f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true"
         if uri.startswith(("http://", "https://")):
+            # The client sends the environment's credentials to this server: only to one the owner allows.
+            if not allowed(uri, self.context.trackers):
+                raise FactError(
+                    f"tracking server of '{display_uri(uri)}' is not allowed",
+                    "list it under `trackers: allow:` in docs-compile.yaml if it is trusted",
+                )
             return uri
         raise FactError(
             f"unsupported tracking URI '{display_uri(uri)}'",

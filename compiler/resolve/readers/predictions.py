@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from compiler._util.hashing import sha256_file
+from compiler.errors import ConfigError
 from compiler.resolve.metrics import SUPPORTED, Cell, Estimate, estimate_all
 from compiler.resolve.paths import existing_file
 from compiler.resolve.readers.base import Fact, Reader
@@ -20,6 +22,36 @@ from compiler.resolve.readers.files import MAX_EVIDENCE_BYTES
 from compiler.resolve.refs import FactError, Reference
 from compiler.schema.evaluation import Computed
 from compiler.schema.governance import PredictionsSource
+
+BOOTSTRAP_DRAWS = 10_000_000
+"""Bootstrap draws one computed entry may take: its slices (overall, each level, each intersection) times
+the source's resamples. Raise it with DOCS_COMPILE_LIMIT_BOOTSTRAP_DRAWS (like the bounds of load/limits.py)."""
+BOOTSTRAP_DRAWS_ENV = "DOCS_COMPILE_LIMIT_BOOTSTRAP_DRAWS"
+
+
+def bootstrap_draws_limit() -> int:
+    """BOOTSTRAP_DRAWS, or the whole number of 1 or more set in DOCS_COMPILE_LIMIT_BOOTSTRAP_DRAWS."""
+    raw = os.environ.get(BOOTSTRAP_DRAWS_ENV, "").strip()
+    if not raw:
+        return BOOTSTRAP_DRAWS
+    value = int(raw.replace("_", "")) if raw.replace("_", "").isdigit() else 0
+    if value < 1:
+        raise ConfigError(f"{BOOTSTRAP_DRAWS_ENV}={raw!r}: expected a whole number of 1 or more")
+    return value
+
+
+def _check_bootstrap_work(block: Computed, source: PredictionsSource, levels: dict[str, list[str]]) -> None:
+    """Refuse, before any slice is built, an entry whose slices times resamples exceed the bound."""
+    slices = 1 + sum(len(levels.get(g, [])) for g in block.groups)
+    slices += sum(math.prod(len(levels.get(f, [])) for f in combo) for combo in block.intersections)
+    draws, limit = slices * source.resamples, bootstrap_draws_limit()
+    if draws > limit:
+        raise FactError(
+            f"{slices:,} slices x {source.resamples:,} resamples is {draws:,} bootstrap draws, more than the limit of {limit:,}",
+            f"lower `resamples` of predictions source '{source.id}', compute fewer groups or intersections, "
+            f"or raise {BOOTSTRAP_DRAWS_ENV}",
+        )
+
 
 _LABELS = {"0": False, "1": True, "0.0": False, "1.0": True, "false": False, "true": True}
 _FIELDS = ("value", "ci_low", "ci_high", "n")
@@ -46,15 +78,18 @@ def _columns_csv(path: Path, shown: str) -> dict[str, list[str]]:
     # Leading '#' lines are a comment header (e.g. "synthetic demonstration data"), not rows.
     skipped = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
     reader = csv.reader(io.StringIO("".join(lines[skipped:])))
-    header = next(reader, None)
-    if not header:
-        raise FactError(f"{shown} is empty", "write a header row: label,score,<group columns>")
-    columns: dict[str, list[str]] = {name: [] for name in header}
-    for line, row in enumerate(reader, start=skipped + 2):
-        if len(row) != len(header):
-            raise FactError(f"{shown}:{line}: {len(row)} cells, the header has {len(header)}", "fix the row")
-        for name, cell in zip(header, row, strict=True):
-            columns[name].append(cell)
+    try:
+        header = next(reader, None)
+        if not header:
+            raise FactError(f"{shown} is empty", "write a header row: label,score,<group columns>")
+        columns: dict[str, list[str]] = {name: [] for name in header}
+        for line, row in enumerate(reader, start=skipped + 2):
+            if len(row) != len(header):
+                raise FactError(f"{shown}:{line}: {len(row)} cells, the header has {len(header)}", "fix the row")
+            for name, cell in zip(header, row, strict=True):
+                columns[name].append(cell)
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        raise FactError(f"{shown}:{skipped + reader.line_num + 1}: not valid CSV: {exc}") from None
     return columns
 
 
@@ -239,6 +274,7 @@ class PredictionsReader(Reader):
             )
         for factor in {*block.groups, *itertools.chain.from_iterable(block.intersections)}:
             self._check_levels(source, table, factor, levels)
+        _check_bootstrap_work(block, source, levels)
         slices: list[dict[str, str]] = [{}]
         for factor in block.groups:
             slices += [{factor: level} for level in levels[factor]]
