@@ -241,7 +241,17 @@ class Cache:
         return Entry(files, record["meta"])
 
     def put(self, kind: str, key: str, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> None:
-        """Store an entry (objects first, then the entry, each written atomically)."""
+        """Store an entry (objects first, then the entry, each written atomically).
+
+        A cache that cannot be written (a full disk, a read-only folder) only costs the next build time:
+        the entry is left out and the build goes on.
+        """
+        try:
+            self._put(kind, key, files, meta)
+        except OSError:
+            self.stats[f"{kind}:unwritable"] += 1
+
+    def _put(self, kind: str, key: str, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> None:
         names = {}
         for name, body in files.items():
             sha = sha256_bytes(body)

@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner, Result
 from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
 
+import compiler.cache
 import compiler.publish.writer
 
 
@@ -53,3 +54,20 @@ def test_item11_a_full_disk_during_the_build(
     )
     assert _tree(sources / "build") == before
     assert sorted(p.name for p in sources.iterdir() if p.name.startswith(".build")) == []
+
+
+def test_a_full_disk_while_writing_the_cache_does_not_fail_the_build(
+    sources: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache only saves work: when it cannot be written, the build still writes its output."""
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(compiler.cache, "_write_atomic", full)
+    from compiler.cli import cli as group
+
+    result = CliRunner().invoke(group, ["build", "--no-pdf", "--out", "build"])
+    assert result.exit_code == 0, result.output
+    assert (sources / "build" / "site" / "index.html").is_file()
+    assert (sources / "build" / "manifest.json").is_file()
