@@ -11,15 +11,16 @@ import importlib
 import importlib.util
 import json
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
 from compiler import __version__
-from compiler.errors import CompilerError
+from compiler.errors import CompilerError, printable
 
 # name -> (module under compiler.commands, one-line help shown by --help without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -84,6 +85,17 @@ def shared_options(func: F) -> F:
     for name in reversed(_SHARED):
         func = setting(name)(func)
     return func
+
+
+def echo(*lines: str, err: bool = False) -> None:
+    """Print lines for a person (summaries, warnings, paths), each on its own, with control characters escaped.
+
+    What a command prints carries folder names and source text; an escape sequence there (an OSC-8 link,
+    a cursor move, a bidirectional override) must not reach the terminal. A line break inside one of
+    `lines` is escaped too, so a value cannot print a line of its own. JSON output needs no escaping.
+    """
+    for line in lines:
+        click.echo(printable(line), err=err)
 
 
 def fail(error: CompilerError, as_json: bool) -> None:
@@ -167,5 +179,21 @@ def cli() -> None:
     """
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    # A library's warning quotes what it was given (matplotlib names a glyph of a source's signal name):
+    # printed like every other line, each line escaped.
+    text = warnings.formatwarning(message, category, filename, lineno, line)
+    stream = file or sys.stderr
+    stream.write("".join(printable(part) + "\n" for part in text.removesuffix("\n").split("\n")))
+
+
 def main() -> None:
+    warnings.showwarning = _show_warning
     cli.main(prog_name="docs-compile")

@@ -25,13 +25,13 @@ def _shown(path: Path) -> str:
     return str(absolute.relative_to(cwd)) if absolute.is_relative_to(cwd) else str(path)
 
 
-def contained(path: Path, roots: Iterable[Path]) -> Path:
+def contained(path: Path, roots: Iterable[Path], *, hint: str = _HINT) -> Path:
     """The real path of `path` when it lies inside one of `roots` (their real paths too); else ConfigError."""
     real = Path(os.path.realpath(path))
     homes = [Path(os.path.realpath(root)) for root in roots]
     if not any(real.is_relative_to(home) for home in homes):
         where = ", ".join(display_path(home) for home in homes)
-        raise ConfigError.at(_shown(path), f"links to {real}, outside {where}", hint=_HINT)
+        raise ConfigError.at(_shown(path), f"links to {real}, outside {where}", hint=hint)
     return real
 
 

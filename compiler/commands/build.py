@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.errors import UsageError
 
 if TYPE_CHECKING:
@@ -111,9 +111,9 @@ def _report(settings: Settings, result: BuildResult, seconds: float) -> None:
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
     elif not settings.quiet:
         for warning in result.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            echo(f"warning: {warning}", err=True)
         verb = "kept (no input changed)" if result.unchanged else "built"
-        click.echo(
+        echo(
             f"{verb} {len(result.document_slugs)} document(s), {len(result.pdfs)} PDF(s) into {settings.out} "
             f"in {seconds:.1f} s (site {site_bytes / 1e6:.1f} MB)"
         )

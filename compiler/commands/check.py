@@ -10,7 +10,7 @@ import click
 
 from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.config.audiences import Audience, load_audiences
 from compiler.errors import EXIT_GATE, CompilerError, ConfigError, GateFailure, Location, Problem
 from compiler.load.reader import load_project
@@ -67,7 +67,7 @@ def command(
     if settings.json:
         click.echo(format_json(report))
     elif not settings.quiet:
-        click.echo(format_text(report))
+        echo(*format_text(report).split("\n"))
     if not report.passed:
         if settings.json:
             click.get_current_context().exit(EXIT_GATE)
@@ -87,7 +87,7 @@ def _run_gates(
     catalog = validate_project(load_project(settings.content, model_ids or None))
     audiences = load_audiences(settings.audiences)
     _known_frameworks(audiences)
-    drift = _lock_drift(catalog) if with_resolve else []
+    drift = _lock_drift(catalog, tuple(config.trackers.allow)) if with_resolve else []
     with contextlib.ExitStack() as stack:
         released = _released(catalog, against or config.released, settings.content, stack)
         return check_catalog(catalog, audiences, config, released=released, lock_drift=drift)
@@ -129,7 +129,7 @@ def _released(
     return found
 
 
-def _lock_drift(catalog: Catalog) -> list[tuple[str, str, Location]]:
+def _lock_drift(catalog: Catalog, trackers: tuple[str, ...]) -> list[tuple[str, str, Location]]:
     """(model id, message, location) for every fact whose evidence no longer matches the lock file."""
     from compiler.resolve.run import resolve_catalog
 
@@ -140,7 +140,7 @@ def _lock_drift(catalog: Catalog) -> list[tuple[str, str, Location]]:
         return next((p for p in parts if p in ids), ids[0] if len(ids) == 1 else "")
 
     try:
-        result = resolve_catalog(catalog, check=True)
+        result = resolve_catalog(catalog, check=True, trackers=trackers)  # the servers of --config
     except CompilerError as exc:
         if exc.exit_code != EXIT_GATE:
             raise

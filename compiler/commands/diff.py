@@ -6,7 +6,7 @@ import json
 
 import click
 
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 
 
 @click.command("diff")
@@ -30,6 +30,6 @@ def command(settings: Settings, old: str, new: str, markdown: bool) -> None:
     if settings.json:
         click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True, ensure_ascii=False))
     elif markdown:
-        click.echo(format_markdown(report), nl=False)
+        echo(*format_markdown(report).removesuffix("\n").split("\n"))
     elif not settings.quiet:
-        click.echo(format_text(report))
+        echo(*format_text(report).split("\n"))

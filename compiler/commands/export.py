@@ -10,7 +10,7 @@ import click
 
 from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
-from compiler.cli import Settings, guarded, setting
+from compiler.cli import Settings, echo, guarded, setting
 from compiler.errors import UsageError
 from compiler.interop import FORMATS, Export, export
 from compiler.load.reader import load_project
@@ -52,7 +52,7 @@ def command(settings: Settings, model_id: str, fmt: str, out_file: Path | None) 
     if out_file is None:
         click.echo(result.text, nl=False)
     if not settings.quiet:
-        click.echo(loss_report(model_id, result, display_path(out_file) if out_file else "stdout"), err=True)
+        echo(*loss_report(model_id, result, display_path(out_file) if out_file else "stdout").split("\n"), err=True)
 
 
 def write_file(path: Path, text: str) -> None:

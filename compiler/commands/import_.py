@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from compiler._util.paths import display_path
-from compiler.cli import Settings, guarded, setting
+from compiler.cli import Settings, echo, guarded, setting
 from compiler.errors import UsageError
 from compiler.interop.importing import Imported, Written, slug, write_import
 
@@ -35,7 +35,7 @@ def command(settings: Settings, source_format: str, file: Path, model_id: str | 
     if settings.json:
         click.echo(json.dumps({"ok": True, **written.report()}, indent=2, sort_keys=True))
     elif not settings.quiet:
-        click.echo(summary(written))
+        echo(*summary(written).split("\n"))
 
 
 def read(source_format: str, file: Path) -> Imported:

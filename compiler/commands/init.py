@@ -10,7 +10,7 @@ import click
 
 from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.errors import UsageError
 from compiler.load.reader import MODEL_FILE
 
@@ -41,4 +41,4 @@ def command(settings: Settings, model_id: str) -> None:
         )
     atomic_write(target, scaffold(model_id))
     if not settings.quiet:
-        click.echo(f"created {display_path(target)}; fill in the TODOs, then run `docs-compile validate`")
+        echo(f"created {display_path(target)}; fill in the TODOs, then run `docs-compile validate`")

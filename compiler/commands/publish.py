@@ -6,7 +6,7 @@ import json
 
 import click
 
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.load.reader import load_project
 from compiler.publish.mlflow import TAG_SHA, publish_to_mlflow
 from compiler.validate.project import validate_project
@@ -39,7 +39,7 @@ def command(settings: Settings, model_id: str) -> None:
         click.echo(json.dumps({"ok": True, **done.as_dict()}, indent=2, sort_keys=True))
     elif not settings.quiet:
         verb = "already published" if done.status == "unchanged" else f"published {len(done.files)} file(s)"
-        click.echo(
+        echo(
             f"{model_id}: {verb} to run {done.run_id} ({done.registered_model} version {done.version}) "
             f"under {done.artifact_path}/; tagged {TAG_SHA}={done.manifest_sha256[:12]}…"
         )

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.errors import GateFailure
 from compiler.load.reader import load_project
 from compiler.resolve.run import resolve_catalog
@@ -34,11 +34,11 @@ def command(settings: Settings, check: bool, models: tuple[str, ...]) -> None:
     elif not settings.quiet:
         for m in report.models:
             if m.status == "no-evidence":
-                click.echo(f"{m.model}: no fact references")
+                echo(f"{m.model}: no fact references")
                 continue
-            click.echo(f"{m.model}: {m.facts} fact(s), {m.results} computed result(s): {m.lock} {m.status}")
+            echo(f"{m.model}: {m.facts} fact(s), {m.results} computed result(s): {m.lock} {m.status}")
             for line in m.warnings:
-                click.echo(f"warning: {m.model}: stale: {line}", err=True)
+                echo(f"warning: {m.model}: stale: {line}", err=True)
     if report.drifted:
         if settings.json:
             click.get_current_context().exit(GateFailure.exit_code)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.commands.build import build_options
 from compiler.errors import CompilerError
 
@@ -43,15 +43,15 @@ def command(settings: Settings, port: int, models: tuple[str, ...], audience_nam
     handler = functools.partial(_Handler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    click.echo(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
+    echo(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
     watched = [p for p in (Path(settings.content), Path(settings.audiences), Path("mkdocs.yml")) if p.exists()]
     try:
         for _changes in _watch(watched):
             try:
                 build(options)
-                click.echo("rebuilt", err=True)
+                echo("rebuilt", err=True)
             except CompilerError as error:
-                click.echo(f"build failed; still serving the last good site:\n{error.format()}", err=True)
+                echo("build failed; still serving the last good site:", *error.format().split("\n"), err=True)
     finally:
         server.shutdown()
         server.server_close()

@@ -8,7 +8,7 @@ from datetime import date
 import click
 
 from compiler._util.paths import display_path
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.errors import UsageError
 from compiler.load.reader import load_project
 from compiler.validate.project import validate_project
@@ -46,4 +46,4 @@ def command(settings: Settings, model_id: str, section: str, reviewer: str, role
         payload = {"ok": True, "model": model_id, "section": section, "sha256": sha256, "file": display_path(target)}
         click.echo(json.dumps(payload, indent=2, sort_keys=True))
     elif not settings.quiet:
-        click.echo(f"signed {model_id} {section} ({sha256[:12]}…) by {reviewer} ({role}) in {display_path(target)}")
+        echo(f"signed {model_id} {section} ({sha256[:12]}…) by {reviewer} ({role}) in {display_path(target)}")

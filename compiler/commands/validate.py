@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from compiler.cli import Settings, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.errors import UsageError
 from compiler.load.reader import MODEL_FILE, load_project
 from compiler.validate.project import validate_project
@@ -29,7 +29,7 @@ def command(settings: Settings, paths: tuple[Path, ...]) -> None:
     if settings.json:
         click.echo(json.dumps({"ok": True, "models": names, "errors": []}, indent=2))
     elif not settings.quiet:
-        click.echo(f"ok: {len(names)} model(s) valid: {', '.join(names) if names else 'none found'}")
+        echo(f"ok: {len(names)} model(s) valid: {', '.join(names) if names else 'none found'}")
 
 
 def _targets(content: Path, paths: tuple[Path, ...]) -> tuple[Path, list[str]]:

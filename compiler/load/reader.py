@@ -17,8 +17,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from compiler._util.fieldpath import FieldPath, dotted
 from compiler._util.paths import display_path
+from compiler._util.safe_open import contained, read_bytes
 from compiler._util.text import closest, short
-from compiler.errors import Location, Problem
+from compiler.errors import ConfigError, Location, Problem
 from compiler.load.limits import Limits, current, hint
 
 MODEL_FILE = "model.yaml"
@@ -27,6 +28,9 @@ MAX_FILE_BYTES = Limits.file_bytes
 MAX_NODES = Limits.values
 MAX_DEPTH = Limits.depth
 """Defaults; the bounds in force come from `limits.current()` (environment variables can change them)."""
+_OUTSIDE_HINT = (
+    "put the model's files in the content folder itself: files are never read through a link that leads outside it"
+)
 
 
 class _Resolver(yaml.resolver.Resolver):
@@ -140,7 +144,16 @@ def load_project(content_root: Path, model_ids: list[str] | None = None) -> Proj
 
 
 def load_model(folder: Path, content_root: Path, problems: list[Problem]) -> LoadedModel | None:
-    """Load one model folder; append problems and return None when it cannot be read."""
+    """Load one model folder; append problems and return None when it cannot be read.
+
+    A folder that is a link leading outside the content root is refused before anything in it is read:
+    every file of a model folder is hashed, listed in manifest.json and embedded in archival PDFs.
+    """
+    try:
+        contained(folder, [content_root], hint=_OUTSIDE_HINT)
+    except ConfigError as error:
+        problems.extend(error.problems)
+        return None
     return load_yaml(folder / MODEL_FILE, content_root, problems)
 
 
@@ -222,6 +235,8 @@ class _Reader:
             self.stack.pop()
 
     def _read_text(self, path: Path, origin: Location | None) -> str | None:
+        if not self._inside(path):
+            return None
         shown = display_path(path)
         where = origin or Location(shown)
         try:
@@ -247,7 +262,9 @@ class _Reader:
                 hint=f"move data into evidence files, {hint('source_bytes')}",
             )
             return None
-        raw = path.read_bytes()
+        raw = self._read_bytes(path)
+        if raw is None:
+            return None
         if b"\x00" in raw:
             line = raw[: raw.index(b"\x00")].count(b"\n") + 1
             self._fail(Location(shown, line, 1), "binary file: found a NUL byte", hint="a source must be UTF-8 text")
@@ -264,6 +281,26 @@ class _Reader:
             )
             return None
         return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+    def _inside(self, path: Path) -> bool:
+        """Whether the file, every link resolved, lies inside the root; a link leading out is a problem.
+
+        Checked before anything is read, so that not even a message about the file can show what it holds.
+        """
+        try:
+            contained(path, [self.content_root])
+        except ConfigError as error:
+            self.problems.extend(error.problems)
+            return False
+        return True
+
+    def _read_bytes(self, path: Path) -> bytes | None:
+        # Opens the checked real path without following links: one put in its place since is refused.
+        try:
+            return read_bytes(path, [self.content_root])
+        except ConfigError as error:
+            self.problems.extend(error.problems)
+            return None
 
     def _yaml_error(self, shown: str, exc: yaml.MarkedYAMLError) -> None:
         mark = exc.problem_mark or exc.context_mark

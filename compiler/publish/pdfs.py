@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from compiler._util.safe_open import read_bytes
 from compiler.cache import Cache
 from compiler.errors import UsageError
 from compiler.render.document import Document
@@ -71,9 +72,11 @@ def archival_files(model: RenderInput) -> dict[str, bytes]:
     """What an archival PDF carries: the model's source files and a manifest of them with the facts' provenance.
 
     The build's own manifest.json lists the PDFs' hashes, so a PDF cannot embed it; this one is written first.
+    Each file is read again here, confined to the model's folder: a link put in a file's place since it was
+    hashed is refused, not followed out of the project.
     """
     folder = model.loaded.folder
-    files = {name: (folder / name).read_bytes() for name in sorted(model.file_hashes)}
+    files = {name: read_bytes(folder / name, [folder]) for name in sorted(model.file_hashes)}
     manifest = {
         "model": model.source.model.id,
         "version": str(model.source.model.version),
