@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 import yaml
 from click.testing import Result
 from helpers.evidence import position
+from helpers.git import git
 from helpers.project import EXAMPLES, minimal_source, write_tree
 
 from compiler.check.diff import diff_specs
@@ -93,18 +93,6 @@ def test_a_missing_side_is_an_input_error(project: Path, cli: Cli) -> None:
     result = cli("diff", "nowhere/demo", "also/demo")
     assert result.exit_code == 2
     assert "nowhere/demo: no model.yaml here" in result.stderr
-
-
-def git(root: Path, *args: str) -> None:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "PATH": "/usr/bin:/bin",
-    }
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
 
 
 @pytest.fixture

@@ -9,19 +9,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers.git import GIT_ENV
 from helpers.project import minimal_source, write_tree
 
 from compiler.check.diff import released_spec
 from compiler.errors import UsageError
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.org",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "PATH": "/usr/bin:/bin",
-}
 
 
 @pytest.fixture
