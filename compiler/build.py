@@ -23,6 +23,9 @@ from compiler.render.incremental import Progress, inputs_key, previous_build, re
 from compiler.resolve.apply import provenance, resolved_source, signal_histories
 from compiler.validate.project import ValidModel, validate_project
 
+SHIPPED_MKDOCS_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
+"""The site shell in docs-compile's own repository, used when the working directory has none."""
+
 
 @dataclass
 class BuildOptions:
@@ -37,7 +40,7 @@ class BuildOptions:
     jobs: int = 1
     pdf_profile: str | None = None
     mkdocs_config: Path | None = None
-    """mkdocs.yml; default: the one beside the audiences folder, else in the working directory."""
+    """mkdocs.yml; default: the working directory's, else the one docs-compile ships (never an audience pack's)."""
     cache_dir: Path | None = None
     """The build cache; default: $DOCS_COMPILE_CACHE, else .docs-compile-cache/ beside the content folder."""
 
@@ -122,7 +125,10 @@ def _key_options(options: BuildOptions) -> dict[str, Any]:
 
 
 def _mkdocs_config(options: BuildOptions) -> Path:
+    """The trusted mkdocs.yml: the one named, else the working directory's (the repository's own), else the one
+    docs-compile ships. Never one beside the audiences folder: an audience pack is untrusted and its own
+    mkdocs.yml could run hooks (docs/security.md)."""
     if options.mkdocs_config is not None:
         return options.mkdocs_config
-    beside = Path(options.audiences).resolve().parent / "mkdocs.yml"
-    return beside if beside.is_file() else Path("mkdocs.yml")
+    own = Path("mkdocs.yml")
+    return own if own.is_file() or not SHIPPED_MKDOCS_CONFIG.is_file() else SHIPPED_MKDOCS_CONFIG

@@ -33,7 +33,9 @@ _PREPARE_VERSION = 1
 """Bump when _protect_comparisons changes, so cached diagrams are rendered again."""
 _VIEWBOX = re.compile(r'viewBox="\s*[-\d.]+\s+[-\d.]+\s+([\d.]+)\s+([\d.]+)\s*"')
 _COMPARISON = re.compile(r"(?<=\s)>=?(?=\s)")
-_ACC = re.compile(r"^\s*(accTitle|accDescr)\s*:\s*(.+?)\s*$", re.MULTILINE)
+_ACC = re.compile(r"\s*(accTitle|accDescr)\s*:(.*)")
+"""Matched one line at a time: as a MULTILINE search, `^\\s*` ran from every line start over every blank line
+after it, and `(.+?)\\s*$` over every space of a line, each quadratic (19,000 blank lines took 5.6 s)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,11 @@ def _size(svg: bytes) -> tuple[float, float]:
 
 
 def _accessibility_texts(source: str) -> tuple[str, str]:
-    found = {key: value for key, value in _ACC.findall(source)}
+    found = {}
+    for line in source.splitlines():
+        match = _ACC.match(line)
+        if match and match.group(2).strip():
+            found[match.group(1)] = match.group(2).strip()
     return found.get("accTitle", ""), found.get("accDescr", "")
 
 

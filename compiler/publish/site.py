@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,8 @@ from compiler._util.paths import display_path
 from compiler._util.safe_open import read_text
 from compiler.config.audiences import Audience
 from compiler.errors import ConfigError, Location, Problem
-from compiler.publish.mkdocs_errors import check_config_file, config_error
+from compiler.publish.mkdocs_config import check_config_file
+from compiler.publish.mkdocs_errors import config_error
 from compiler.render.document import Document
 from compiler.render.engine import COMMON_FOLDER, RenderInput, render_datasheet, render_page
 from compiler.render.markup import MARKDOWN_EXTENSIONS, extension_configs, sanitize_html
@@ -69,7 +71,7 @@ def write_site(site: SiteInput, site_dir: Path, config_file: Path) -> list[str]:
         raise ConfigError.at(
             display_path(config_file),
             "mkdocs.yml not found",
-            hint="copy the repository's mkdocs.yml next to audiences/",
+            hint="put the repository's mkdocs.yml in the working directory",
         )
     check_config_file(config_file)
     with tempfile.TemporaryDirectory(prefix="docs-compile-pages-") as tmp:
@@ -190,7 +192,36 @@ def _shared_css(audiences: list[Audience]) -> str:
         return ""
     root = audiences[0].folder.parent
     sheet = root / COMMON_FOLDER / "site" / "site.css"
-    return "\n" + read_text(sheet, [root]) if sheet.is_file() or sheet.is_symlink() else ""
+    if not (sheet.is_file() or sheet.is_symlink()):
+        return ""
+    text = read_text(sheet, [root])
+    _refuse_fetches(text, sheet)
+    return "\n" + text
+
+
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+_CSS_FETCH = re.compile(
+    r"""\\|@import\b|\burl\(\s*(?!['"]?\s*data:)['"]?\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)|['"]\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//""",
+    re.IGNORECASE,
+)
+
+
+def _refuse_fetches(text: str, sheet: Path) -> None:
+    """The audiences' style sheet may not make the reader's browser fetch: no `url()` with a scheme other than
+    `data:` or `//`, no remote string (`image-set`), no `@import`, and no backslash escape, which could spell any of them."""
+    blank = _CSS_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    found = _CSS_FETCH.search(blank)
+    if found is None:
+        return
+    line = blank.count("\n", 0, found.start()) + 1
+    column = found.start() - (blank.rfind("\n", 0, found.start()) + 1) + 1
+    raise ConfigError.at(
+        display_path(sheet),
+        f"the site's style sheet may not fetch or escape ('{found.group(0).strip()}')",
+        line=line,
+        column=column,
+        hint="use data: URIs or files of the site, without backslash escapes",
+    )
 
 
 def _has_own_template(audience: Audience, name: str) -> bool:
@@ -211,13 +242,29 @@ def _with_pdf_link(markdown: str, pdf: str) -> str:
     return f"{title}\n\n[Download PDF]({quote(pdf, safe='/#.-')}){{ .md-button }}\n{rest}"
 
 
+_MERMAID_LOCK = b"""
+;(function (m) {
+  // Material initialises Mermaid itself; whatever it passes, these settings win, and a diagram's own
+  // directives cannot change them (`secure`): no HTML labels, strict security, no CSS from a diagram.
+  var fixed = {securityLevel: "strict", htmlLabels: false, flowchart: {htmlLabels: false},
+    class: {htmlLabels: false}, secure: ["secure", "securityLevel", "startOnLoad", "maxTextSize",
+    "htmlLabels", "flowchart", "class", "themeCSS", "themeVariables", "fontFamily", "theme", "dompurifyConfig"]};
+  var initialize = m.initialize.bind(m);
+  m.initialize = function (config) {
+    return initialize(Object.assign({}, config || {}, fixed));
+  };
+  m.initialize({startOnLoad: false});
+})(window.mermaid);
+"""
+
+
 def _mermaid_js() -> bytes:
     import mermaidx
 
     bundle = Path(mermaidx.__file__).parent / "assets" / "mermaid.js"
     if not bundle.is_file():
         raise ConfigError([Problem(Location(str(bundle)), "mermaid.js not found in the mermaidx package")])
-    return bundle.read_bytes()
+    return bundle.read_bytes() + _MERMAID_LOCK
 
 
 def _write(path: Path, body: bytes) -> None:

@@ -32,17 +32,43 @@ MARKDOWN_EXTENSIONS: list[str] = [
 
 def extension_configs() -> dict[str, dict[str, Any]]:
     """Extension settings; Mermaid fences become `<pre class="mermaid">` for the site's Mermaid JS."""
-    import pymdownx.superfences as superfences
 
     return {
         "toc": {"permalink": False, "toc_depth": "2-4"},
         "pymdownx.superfences": {
             "custom_fences": [
-                {"name": "mermaid", "class": "mermaid", "format": superfences.fence_code_format},
+                {"name": "mermaid", "class": "mermaid", "format": _mermaid_fence},
             ]
         },
         "pymdownx.tabbed": {"alternate_style": True},
     }
+
+
+def _mermaid_fence(source: str, language: str, css_class: str, options: Any, md: Any, **kwargs: Any) -> str:
+    import pymdownx.superfences as superfences
+
+    return str(superfences.fence_code_format(inert_mermaid(source), language, css_class, options, md, **kwargs))
+
+
+_MERMAID_TAG = re.compile(r"<<\w+>>|<(?!br\s*/?>)(?=\s*/?\s*[a-zA-Z!?])", re.IGNORECASE)
+
+
+def inert_mermaid(source: str) -> str:
+    """A Mermaid diagram that cannot change its configuration or carry HTML, however it got into a page.
+
+    Front matter (`config: themeCSS: … url(…)`) and `%%{init: …}%%` directives are removed: they may set
+    any option the site's Mermaid has, CSS that fetches included. `%%` left inside a line is written
+    `%#37;` (Mermaid's entity for '%'), so no directive survives; a `<` that would open an HTML tag
+    (other than `<br>` and a class diagram's `<<annotation>>`) becomes `#lt;`, shown as '<'. Every
+    diagram passes here, a Markdown field's fences as well as the schema's `diagrams`, on the site and in PDFs.
+    """
+    lines = source.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    if start < len(lines) and lines[start].strip() == "---":
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == "---"), len(lines) - 1)
+        lines = lines[end + 1 :]
+    kept = "\n".join(line for line in lines if not line.lstrip().startswith("%%")).replace("%%", "%#37;")
+    return _MERMAID_TAG.sub(lambda m: m.group(0) if m.group(0).startswith("<<") else "#lt;", kept)
 
 
 def to_html(markdown_text: str) -> str:
