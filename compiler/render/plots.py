@@ -27,7 +27,12 @@ def svg_style() -> dict[str, Any]:
 
 
 def figure(classes: str, anchor: str, path: str, alt: str, caption: str) -> Markup:
-    """An SVG asset with its text alternative and caption as an HTML figure, on lines of its own."""
+    """An SVG asset with its text alternative and caption as an HTML figure, on lines of its own.
+
+    Alt text and caption are folded onto one line: source text in them (a metric's unit, a factor's
+    name) must not start a line of the page's Markdown, where a ```` ``` ```` fence would break the figure.
+    """
+    alt, caption = " ".join(alt.split()), " ".join(caption.split())
     return Markup(
         f'\n<figure class="{classes}" id="{anchor}">'
         f'<img src="{escape(path)}" alt="{escape(alt)}">'

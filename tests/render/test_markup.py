@@ -59,3 +59,16 @@ def test_escape_markdown_makes_one_literal_line() -> None:
     )
     text = "Team *bold* | <b>x</b> `code` _em_ ~~s~~ !"
     assert to_html(escape_markdown(text)) == "<p>Team *bold* | &lt;b&gt;x&lt;/b&gt; `code` _em_ ~~s~~ !</p>"
+
+
+def test_a_fence_in_a_figure_text_cannot_start_a_line_of_the_page() -> None:
+    """A metric unit holding a Mermaid fence once broke the figure's HTML when the page was rendered."""
+    from compiler.render.plots import figure
+
+    fence = "```mermaid\nflowchart LR\n  A --> B\n```"
+    shown = figure("plot", "fig-x", "assets/x.svg", f"AUROC ({fence}) by site", f"Caption {fence}")
+    assert all(not line.startswith("`") for line in str(shown).splitlines())
+    html = to_html(f"Before.\n{shown}\nAfter.")
+    assert 'class="mermaid"' not in html
+    assert "<pre" not in html
+    assert 'alt="AUROC (```mermaid flowchart LR A --&gt; B ```) by site"' in html
