@@ -39,7 +39,8 @@ def container_diagram(arch: Architecture) -> dict[str, Any] | None:
     lines = ["flowchart LR"]
     for c in components:
         start, end = _SHAPES.get(c.kind, ("[", "]"))
-        tech = f"<br/><small>{_text(c.technology)}</small>" if c.technology else ""
+        # C4 notation: the technology in brackets on its own line (no HTML: diagrams draw labels as text)
+        tech = f"<br/>[{_text(c.technology)}]" if c.technology else ""
         lines.append(f'    {_node(c.id)}{start}"{_text(c.name)}{tech}"{end}')
     shown = {c.id for c in components}
     described = []

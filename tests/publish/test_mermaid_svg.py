@@ -11,9 +11,9 @@ import pytest
 
 # A stadium shape is drawn with rough.js, whose curves are random unless seeded.
 DIAGRAM = """flowchart LR
-    db[("Review service<br/><small>PostgreSQL 16</small>")]
+    db[("Review service<br/>[PostgreSQL 16]")]
     job["Sentiment scoring job"]
-    page(["Film page<br/><small>Reelview web and mobile apps</small>"])
+    page(["Film page<br/>[Reelview web and mobile apps]"])
     db -->|new reviews| job
     job -->|share of positive reviews| page
 """
