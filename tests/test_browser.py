@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.browser import ARGS, CHROMIUM, OPEN_SHADOW
 from helpers.project import AUDIENCES, CONTENT, EXAMPLES, REPO, minimal_source, write_tree
 from helpers.serving import serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path("/tmp/shots")
 
 
@@ -50,7 +50,7 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as p:
         instance = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=ARGS,
         )
         yield instance
         instance.close()
@@ -70,10 +70,7 @@ def _open(browser: Any, url: str, shot: str) -> tuple[Any, list[str]]:
 
     page.on("request", check)
     # Material draws each diagram into a closed shadow root; open it so the test can see the <svg>.
-    page.add_init_script(
-        "const attach = Element.prototype.attachShadow;"
-        "Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };"
-    )
+    page.add_init_script(OPEN_SHADOW)
     page.goto(url, wait_until="networkidle")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=False)

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from helpers.browser import ARGS, CHROMIUM, DIALOGS, OPEN_SHADOW
 from helpers.html_safety import html_problems, theme_scripts
 from helpers.network import accepted_connections, local_listener
 from helpers.project import AUDIENCES, minimal_source, write_tree
 from helpers.serving import serve
 
 SECRET = "OUTSIDE-SECRET-7f3a9c"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -180,12 +180,9 @@ def test_the_site_html_carries_no_script_frame_or_remote_fetch(built: Path) -> N
 
 # --- the site in headless Chromium ---------------------------------------------------------------------
 
-HOOKS = """
-window.__events = [];
-const record = (kind, detail) => window.__events.push(kind + ': ' + String(detail));
-window.alert = (m) => record('alert', m);
-window.confirm = (m) => { record('confirm', m); return false; };
-window.prompt = (m) => { record('prompt', m); return null; };
+HOOKS = (
+    DIALOGS
+    + """
 const realFetch = window.fetch;
 window.fetch = (input, init) => {
   const url = String(input && input.url ? input.url : input);
@@ -199,9 +196,9 @@ XMLHttpRequest.prototype.open = function (method, url) {
 };
 window.open = (u) => record('window.open', u);
 navigator.sendBeacon = (u) => { record('beacon', u); return true; };
-const attach = Element.prototype.attachShadow;
-Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };
 """
+    + OPEN_SHADOW
+)
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +216,7 @@ def test_the_site_runs_no_injected_script_in_chromium(built: Path, site_url: str
     pages = sorted(p.relative_to(built / "site").parent.as_posix() for p in (built / "site").glob("demo/**/index.html"))
     assert "demo/technical" in pages
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             for rel in ["", *[f"{r}/" for r in pages]]:
                 _visit(browser, site_url + rel)

@@ -17,25 +17,16 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers.browser import ARGS, CHROMIUM, DIALOGS, OPEN_SHADOW
 from helpers.network import accepted_connections, local_listener
 from helpers.project import AUDIENCES, CONTENT, REPO
 from helpers.serving import serve
 from helpers.spray import FAMILIES, TextField, inline_includes, set_field, spray_value, text_fields
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 EXAMPLE = "chest-xray-triage"  # the example that sets the most fields
 PER_FIELD = 3  # payload families per field
-HOOKS = """
-window.__events = [];
-const record = (kind, detail) => window.__events.push(kind + ': ' + String(detail));
-window.alert = (m) => record('alert', m);
-window.confirm = (m) => { record('confirm', m); return false; };
-window.prompt = (m) => { record('prompt', m); return null; };
-const attach = Element.prototype.attachShadow;
-Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };
-"""
+HOOKS = DIALOGS + OPEN_SHADOW
 """Dialogs recorded, and Material's closed shadow roots (one per diagram) opened so the test can look inside."""
 
 THEME_NAMES = """() => {

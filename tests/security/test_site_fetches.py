@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from helpers.browser import ARGS, CHROMIUM, OPEN_SHADOW
 from helpers.network import accepted_connections, local_listener
 from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
 from helpers.serving import serve
 
 from compiler.publish.mermaid_svg import _accessibility_texts
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-OPEN_SHADOW = """
-const attach = Element.prototype.attachShadow;
-Element.prototype.attachShadow = function (init) { return attach.call(this, {...init, mode: 'open'}); };
-"""
-"""Material draws each diagram in a closed shadow root; opened, so the test can look inside."""
 
 
 @pytest.fixture(scope="module")
