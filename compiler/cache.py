@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler import __version__
+from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
 from compiler.errors import ConfigError
 
@@ -257,12 +258,12 @@ class Cache:
             sha = sha256_bytes(body)
             target = self.root / "objects" / sha[:2] / sha
             if not target.is_file():
-                _write_atomic(target, body)
+                atomic_write(target, body)
             names[name] = sha
         record: dict[str, Any] = {"format": FORMAT, "kind": kind, "key": key, "meta": dict(meta), "files": names}
         record["mac"] = _mac(self.secret, record)
         self._tag()
-        _write_atomic(self._entry_path(kind, key), json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
+        atomic_write(self._entry_path(kind, key), json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
         self.stats[f"{kind}:stored"] += 1
 
     def count(self, kind: str, outcome: str) -> int:
@@ -304,11 +305,4 @@ class Cache:
     def _tag(self) -> None:
         tag = self.root / "CACHEDIR.TAG"
         if not tag.is_file():
-            _write_atomic(tag, _TAG.encode())
-
-
-def _write_atomic(path: Path, body: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(body)
-    tmp.replace(path)
+            atomic_write(tag, _TAG.encode())

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
 from compiler.errors import SourceError, UsageError
 from compiler.load.reader import MODEL_FILE, LoadedModel
@@ -349,10 +350,9 @@ def write_import(content: Path, model_id: str, imported: Imported) -> Written:
         )
     text = dump_yaml(data, comments, header)
     _validate(text, model_id, folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    _atomic(target, text)
+    atomic_write(target, text)
     if imported.unmapped:
-        _atomic(spill, unmapped_text(imported))
+        atomic_write(spill, unmapped_text(imported))
     return Written(
         model_id,
         target,
@@ -393,12 +393,6 @@ def _validate(text: str, model_id: str, folder: Path) -> None:
     found = validate_model(LoadedModel(id=model_id, folder=folder, data=data))
     if not isinstance(found, Source):
         raise SourceError(found)
-
-
-def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _todo_paths(data: Any, path: Path_ = ()) -> list[str]:

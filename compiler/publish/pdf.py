@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from compiler._util.atomic import atomic_write
 from compiler.cache import Cache, code_fingerprint, digest, print_fingerprint, sha256_bytes, tree_digest
 from compiler.config.profiles import PROFILES_DIR, PdfProfile, load_profile
 from compiler.errors import CompilerError, Location, Problem, RenderError
@@ -295,9 +296,7 @@ def render_pdf(task: PdfTask) -> dict[str, Any]:
     pdf = rendered.write_pdf(**_pdf_options(task, fetcher, when))
     data = finish_pdf(pdf, profile, doc)
     task.out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = task.out_path.with_suffix(f".pdf.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(task.out_path)
+    atomic_write(task.out_path, data)
     pages = len(rendered.pages)
     warnings = [f"{doc.model_id}/{doc.audience.name}: not read by the PDF renderer: {url}" for url in fetcher.refused]
     if profile.attachments == "sources" and not task.attachments:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
 from compiler.errors import EvidenceError
 
@@ -132,10 +133,7 @@ def _damage(lock: Lock) -> str:
 
 def write_lock(folder: Path, lock: Lock) -> None:
     """Write atomically: a reader never sees half a lock."""
-    path = lock_path(folder)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(lock.text(), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(lock_path(folder), lock.text())
 
 
 def _shown(value: Any) -> str:

@@ -64,7 +64,7 @@ def test_a_full_disk_while_writing_the_cache_does_not_fail_the_build(
     def full(*args: Any, **kwargs: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(compiler.cache, "_write_atomic", full)
+    monkeypatch.setattr(compiler.cache, "atomic_write", full)
     from compiler.cli import cli as group
 
     result = CliRunner().invoke(group, ["build", "--no-pdf", "--out", "build"])
