@@ -15,7 +15,7 @@ from compiler._util.hashing import sha256_file, source_sha256
 from compiler.cache import Cache, cache_root
 from compiler.config.audiences import load_audiences
 from compiler.load.reader import load_project
-from compiler.publish.output import source_files
+from compiler.publish.output import refuse_unsafe_out, source_files
 from compiler.publish.writer import PublishInput, publish
 from compiler.render.document import Document
 from compiler.render.engine import RenderInput
@@ -62,6 +62,7 @@ class BuildResult:
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Compile every chosen model into every chosen audience's documents under options.out."""
+    refuse_unsafe_out(options.out, options.content, options.audiences)  # before anything is read or replaced
     cache = Cache(cache_root(Path(options.content).resolve().parent, options.cache_dir))
     key = inputs_key(options.content, options.audiences, _mkdocs_config(options), _key_options(options))
     previous = previous_build(cache, key, options.out)

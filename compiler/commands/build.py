@@ -78,9 +78,7 @@ def build_options(
 ) -> BuildOptions:
     """What to build, from the shared settings and a command's own options (build and serve)."""
     from compiler.build import BuildOptions
-    from compiler.publish.output import refuse_unsafe_out
 
-    refuse_unsafe_out(settings.out, settings.content, settings.audiences)
     return BuildOptions(
         content=settings.content,
         audiences=settings.audiences,
