@@ -45,7 +45,7 @@ def section_data(data: dict[str, Any], section: str) -> Any:
     """The raw data at a dotted path such as `plain` or `datasets[0].composition`; KeyError if absent."""
     node: Any = data
     for part in re.findall(r"[^.\[\]]+", section):
-        if isinstance(node, list) and part.isdigit():
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         elif isinstance(node, dict) and part in node:
             node = node[part]

@@ -162,3 +162,12 @@ def test_input_mistakes(project: Path, cli: Cli) -> None:
     result = sign(cli, reviewer="x" * 20_001)
     assert result.exit_code == 2
     assert path.read_text(encoding="utf-8") == original
+
+
+def test_a_list_index_past_the_end_is_a_missing_section(project: Path, cli: Cli) -> None:
+    """`datasets[9]` of a source with one dataset once ended in an IndexError traceback."""
+    write_project(project)
+    result = sign(cli, section="datasets[9]")
+    assert result.exit_code == 2
+    assert "section 'datasets[9]' does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
