@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
+
+from helpers.project import AUDIENCES
 
 from compiler.config.audiences import Audience, AudienceConfig
 from compiler.render.document import Document, DocumentMeta
 
-REPO = Path(__file__).resolve().parents[2]
-AUDIENCES = REPO / "audiences"
 MODEL = "chest-xray-triage"
 
 ROC_SVG = (
