@@ -13,9 +13,11 @@ from typing import Any
 
 from compiler._util.hashing import sha256_file, source_sha256
 from compiler.cache import Cache, cache_root
-from compiler.config.audiences import load_audiences
+from compiler.config.audiences import Audience, audience_layers, load_audiences
+from compiler.errors import UsageError
 from compiler.load.reader import load_project
 from compiler.publish.output import refuse_unsafe_out, source_files
+from compiler.publish.site_config import site_configuration
 from compiler.publish.writer import PublishInput, publish
 from compiler.render.document import Document
 from compiler.render.engine import RenderInput
@@ -23,16 +25,16 @@ from compiler.render.incremental import Progress, inputs_key, previous_build, re
 from compiler.resolve.apply import provenance, resolved_source, signal_histories
 from compiler.validate.project import ValidModel, validate_project
 
-SHIPPED_MKDOCS_CONFIG = Path(__file__).resolve().parent.parent / "mkdocs.yml"
-"""The site shell in docs-compile's own repository, used when the working directory has none."""
-
 
 @dataclass
 class BuildOptions:
     """What to build and where; the command line's options."""
 
     content: Path = Path("content")
-    audiences: Path = Path("audiences")
+    audiences: Path | None = None
+    """The repository's own audiences, layered over the packaged ones; None: `audiences/` when there is one."""
+    packaged_audiences: bool = True
+    """Layer the packaged audiences (technical, regulatory, clinician, leadership) under the repository's."""
     out: Path = Path("build")
     models: list[str] = field(default_factory=list)
     audience_names: list[str] = field(default_factory=list)
@@ -40,7 +42,8 @@ class BuildOptions:
     jobs: int = 1
     pdf_profile: str | None = None
     mkdocs_config: Path | None = None
-    """mkdocs.yml; default: the working directory's, else the one docs-compile ships (never an audience pack's)."""
+    """The repository's mkdocs.yml, merged over the packaged base; default: the working directory's, if any
+    (never an audience pack's: it is untrusted)."""
     cache_dir: Path | None = None
     """The build cache; default: $DOCS_COMPILE_CACHE, else .docs-compile-cache/ beside the content folder."""
 
@@ -62,17 +65,20 @@ class BuildResult:
 
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Compile every chosen model into every chosen audience's documents under options.out."""
-    refuse_unsafe_out(options.out, options.content, options.audiences)  # before anything is read or replaced
+    layers = audience_layers(options.audiences, options.packaged_audiences)
+    refuse_unsafe_out(options.out, options.content, *layers)  # before anything is read or replaced
     cache = Cache(cache_root(Path(options.content).resolve().parent, options.cache_dir))
-    key = inputs_key(options.content, options.audiences, _mkdocs_config(options), _key_options(options))
+    site_config = site_configuration(options.mkdocs_config)
+    key = inputs_key(options.content, layers, site_config.files, _key_options(options))
     previous = previous_build(cache, key, options.out)
     if previous is not None:  # nothing changed since the build that wrote options.out
         return BuildResult(
             Path(options.out), [], previous.pdfs, previous.manifest, previous.warnings, previous.documents, True
         )
     catalog = validate_project(load_project(options.content, options.models or None))  # load + validate
-    every_audience = load_audiences(options.audiences)
-    chosen = load_audiences(options.audiences, options.audience_names or None)
+    every_audience = load_audiences(layers)
+    chosen = load_audiences(layers, options.audience_names or None)
+    refuse_empty(catalog.models, chosen)
     models = [render_input(m) for m in catalog.models]  # resolve
     documents = render_all(models, chosen, every_audience, progress, cache, options.jobs)  # render
     published = publish(  # publish
@@ -81,7 +87,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             models,
             chosen,
             catalog.project.content_root,
-            _mkdocs_config(options),
+            site_config,
             pdf=options.pdf,
             pdf_profile=options.pdf_profile,
             jobs=options.jobs,
@@ -115,6 +121,20 @@ def render_input(valid: ValidModel) -> RenderInput:
     )
 
 
+def refuse_empty(models: list[ValidModel], audiences: list[Audience]) -> None:
+    """Exit 2 before anything is written when no chosen audience applies to any chosen model: the build would
+    otherwise replace the previous output with an empty site."""
+    if any(a.applies(m.source.model.domain) for m in models for a in audiences):
+        return
+    domains = sorted({m.source.model.domain for m in models})
+    wanted = ", ".join(f"{a.name} ({', '.join(a.config.applies_to)})" for a in audiences if a.config.applies_to)
+    raise UsageError.at(
+        ", ".join(m.source.model.id for m in models),
+        f"nothing to build: no chosen audience applies to these models (domain {', '.join(domains)})",
+        hint=f"audiences that apply only to some domains: {wanted}; choose another --audience" if wanted else "",
+    )
+
+
 def _key_options(options: BuildOptions) -> dict[str, Any]:
     """The options that change what a build writes (not --jobs, not where the cache is)."""
     return {
@@ -123,13 +143,3 @@ def _key_options(options: BuildOptions) -> dict[str, Any]:
         "pdf": options.pdf,
         "pdf_profile": options.pdf_profile,
     }
-
-
-def _mkdocs_config(options: BuildOptions) -> Path:
-    """The trusted mkdocs.yml: the one named, else the working directory's (the repository's own), else the one
-    docs-compile ships. Never one beside the audiences folder: an audience pack is untrusted and its own
-    mkdocs.yml could run hooks (docs/security.md)."""
-    if options.mkdocs_config is not None:
-        return options.mkdocs_config
-    own = Path("mkdocs.yml")
-    return own if own.is_file() or not SHIPPED_MKDOCS_CONFIG.is_file() else SHIPPED_MKDOCS_CONFIG

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, NoReturn, TextIO, TypeVar
 
 import click
 
@@ -44,14 +44,28 @@ class Settings:
     """Options every command shares, passed to each command as its first argument (click's `pass_obj`).
 
     Given on the group (`docs-compile --out DIR build`) or on the command (`docs-compile build --out DIR`);
-    the command's value wins, the defaults fill in what neither gives.
+    the command's value wins, then `docs-compile.yaml` of the working directory, then the defaults.
     """
 
     content: Path = Path("content")
-    audiences: Path = Path("audiences")
+    audiences: Path | None = None
+    """The repository's own audiences (layered over the packaged ones); None: `audiences/` when it exists."""
     out: Path = Path("build")
     quiet: bool = False
     json: bool = False
+    packaged_audiences: bool = True
+    """Layer the packaged audiences under the repository's (docs-compile.yaml `packaged_audiences`)."""
+
+    @classmethod
+    def from_project(cls) -> Settings:
+        """The defaults of this repository: docs-compile.yaml's folders when it has the file, else the built-in."""
+        from compiler.config.project import CONFIG_FILE, load_config
+
+        if not Path(CONFIG_FILE).is_file():
+            return cls()
+        config = load_config()
+        audiences = Path(config.audiences) if config.audiences is not None else None
+        return cls(Path(config.content), audiences, Path(config.out), packaged_audiences=config.packaged_audiences)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,7 +73,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Settings field -> (option names, click attributes); the field name is the option's parameter name.
 _SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "content": (("--content",), {"type": click.Path(path_type=Path), "help": "Sources folder [content]."}),
-    "audiences": (("--audiences",), {"type": click.Path(path_type=Path), "help": "Audiences folder [audiences]."}),
+    "audiences": (
+        ("--audiences",),
+        {"type": click.Path(path_type=Path), "help": "Own audiences, over the packaged ones [audiences, if any]."},
+    ),
     "out": (("--out",), {"type": click.Path(path_type=Path), "help": "Output folder [build]."}),
     "quiet": (("--quiet", "-q"), {"is_flag": True, "help": "Print nothing but errors."}),
     "json": (("--json",), {"is_flag": True, "help": "Machine-readable result on stdout."}),
@@ -68,7 +85,13 @@ _SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 
 def _merge(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     """Option callback: a value given here overrides the one inherited from the group, in this context only."""
-    inherited = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    if isinstance(ctx.obj, Settings):
+        inherited = ctx.obj
+    else:
+        try:
+            inherited = Settings.from_project()
+        except CompilerError as error:  # a bad docs-compile.yaml, found while the options are read
+            fail(error, "--json" in sys.argv)
     # A subcommand's context starts with the group's object; replace() leaves the group's untouched.
     ctx.obj = inherited if value is None else replace(inherited, **{str(param.name): value})
 
@@ -98,7 +121,7 @@ def echo(*lines: str, err: bool = False) -> None:
         click.echo(printable(line), err=err)
 
 
-def fail(error: CompilerError, as_json: bool) -> None:
+def fail(error: CompilerError, as_json: bool) -> NoReturn:
     """Report an error the user can fix, then exit with its code. Never a traceback."""
     if as_json:
         payload = {"ok": False, "exit_code": error.exit_code, "errors": [p.as_dict() for p in error.problems]}

@@ -82,6 +82,7 @@ def build_options(
     return BuildOptions(
         content=settings.content,
         audiences=settings.audiences,
+        packaged_audiences=settings.packaged_audiences,
         out=settings.out,
         models=list(models),
         audience_names=list(audience_names),

@@ -11,7 +11,7 @@ import click
 from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
 from compiler.cli import Settings, echo, guarded, shared_options
-from compiler.config.audiences import Audience, load_audiences
+from compiler.config.audiences import Audience, audience_layers, load_audiences
 from compiler.errors import EXIT_GATE, CompilerError, ConfigError, GateFailure, Location, Problem
 from compiler.load.reader import load_project
 from compiler.validate.project import Catalog, ValidModel, validate_project
@@ -85,7 +85,7 @@ def _run_gates(
 
     config = load_config(config_path)
     catalog = validate_project(load_project(settings.content, model_ids or None))
-    audiences = load_audiences(settings.audiences)
+    audiences = load_audiences(audience_layers(settings.audiences, settings.packaged_audiences))
     _known_frameworks(audiences)
     drift = _lock_drift(catalog, tuple(config.trackers.allow)) if with_resolve else []
     with contextlib.ExitStack() as stack:

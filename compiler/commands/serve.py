@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import functools
 import http.server
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from compiler.cli import Settings, echo, guarded, shared_options
+from compiler.cli import Settings, echo, guarded, setting
 from compiler.commands.build import build_options
+from compiler.config.audiences import DEFAULT_FOLDER
+from compiler.config.project import CONFIG_FILE
 from compiler.errors import CompilerError
 
 
@@ -25,15 +29,23 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 @click.option("--port", type=int, default=8000, show_default=True, help="Port on 127.0.0.1.")
 @click.option("--model", "models", multiple=True, metavar="ID", help="Serve only this model (repeatable).")
 @click.option("--audience", "audience_names", multiple=True, metavar="NAME", help="Only this audience (repeatable).")
-@shared_options
+@setting("content")
+@setting("audiences")
+@setting("quiet")
 @click.pass_obj
 @guarded
 def command(settings: Settings, port: int, models: tuple[str, ...], audience_names: tuple[str, ...]) -> None:
     """Build the site (without PDFs) and serve it on http://127.0.0.1:PORT/, rebuilding on change.
 
-    Watches the content folder, the audiences folder and mkdocs.yml. A build that fails is reported
-    and the last good site stays up.
+    Builds into a temporary folder of its own, removed when it stops, so the release output (`build/`)
+    and its PDFs are never touched. Watches the content folder, the repository's audiences, mkdocs.yml
+    and docs-compile.yaml. A build that fails is reported and the last good site stays up.
     """
+    with tempfile.TemporaryDirectory(prefix="docs-compile-serve-") as scratch:
+        _serve(replace(settings, out=Path(scratch) / "build"), port, models, audience_names)
+
+
+def _serve(settings: Settings, port: int, models: tuple[str, ...], audience_names: tuple[str, ...]) -> None:
     from compiler.build import build
 
     options = build_options(settings, models, audience_names, pdf=False)
@@ -44,7 +56,8 @@ def command(settings: Settings, port: int, models: tuple[str, ...], audience_nam
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     echo(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
-    watched = [p for p in (Path(settings.content), Path(settings.audiences), Path("mkdocs.yml")) if p.exists()]
+    own = [settings.audiences or Path(DEFAULT_FOLDER), Path("mkdocs.yml"), Path(CONFIG_FILE)]
+    watched = [p for p in (Path(settings.content), *own) if p.exists()]
     try:
         for _changes in _watch(watched):
             try:

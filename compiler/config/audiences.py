@@ -6,6 +6,7 @@ audience; `extends:` gives a template search path in precedence order, like a th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,9 @@ from compiler.load.reader import load_yaml
 from compiler.schema.base import Identifier, Node, Text
 
 AUDIENCE_FILE = "audience.yaml"
+COMMON_FOLDER = "_common"
+DEFAULT_FOLDER = "audiences"
+"""The repository's own audiences folder, layered over the packaged audiences when it exists."""
 Output = Literal["site", "pdf"]
 
 
@@ -80,36 +84,52 @@ class Audience:
 
     name: str
     folder: Path
+    """The folder whose audience.yaml configures it."""
     config: AudienceConfig
     search_path: tuple[Path, ...]
+    """Template folders in precedence order: this audience in every layer, then what it extends, likewise."""
+    common: tuple[Path, ...] = ()
+    """The shared `_common` folders of every layer, top layer first."""
+    roots: tuple[Path, ...] = ()
+    """The layers (audiences folders) its templates and style sheets may come from."""
 
     def applies(self, domain: str) -> bool:
         return not self.config.applies_to or domain in self.config.applies_to
 
 
-def load_audiences(root: Path, names: list[str] | None = None) -> list[Audience]:
-    """Every audience under root (or the named ones), validated, sorted by order then name."""
-    root = Path(root)
-    if not root.is_dir():
-        raise ConfigError.at(display_path(root), "audiences folder not found", hint="pass --audiences DIR")
-    folders = sorted(p for p in root.iterdir() if (p / AUDIENCE_FILE).is_file())
+def load_audiences(layers: Path | Sequence[Path], names: list[str] | None = None) -> list[Audience]:
+    """Every audience of the layers (or the named ones), validated, sorted by order then name.
+
+    `layers` are audiences folders in precedence order, e.g. a repository's own `audiences/` over the packaged
+    one (`audience_layers`). An audience is the union of its folders across the layers, file by file: the
+    first layer that has a file wins, the first `audience.yaml` configures it, and `extends:` names an
+    audience of any layer.
+    """
+    roots = _existing_layers([layers] if isinstance(layers, Path | str) else list(layers))
     problems: list[Problem] = []
+    folders = _folders_by_name(roots)
     configs: dict[str, tuple[Path, AudienceConfig]] = {}
-    for folder in folders:
-        config = _read(folder, root, problems)
+    for name, found in folders.items():
+        own = next((f for f in found if (f / AUDIENCE_FILE).is_file()), None)
+        if own is None:
+            problems.append(_orphan(found[0], sorted(n for n, f in folders.items() if n != name)))
+            continue
+        config = _read(own, next(r for r in roots if own.parent == r), problems)
         if config is not None:
-            configs[folder.name] = (folder, config)
+            configs[name] = (own, config)
+    common = tuple(r / COMMON_FOLDER for r in roots if (r / COMMON_FOLDER).is_dir())
     audiences: dict[str, Audience] = {}
     for name, (folder, config) in configs.items():
         chain = _chain(name, configs, problems)
         if chain is not None:
-            audiences[name] = Audience(name, folder, config, tuple(configs[n][0] for n in chain))
+            search = tuple(f for n in chain for f in folders[n])
+            audiences[name] = Audience(name, folder, config, search, common, tuple(roots))
     wanted = names or sorted(audiences)
     for name in wanted:
         if name not in audiences and name not in configs:
             problems.append(
                 Problem(
-                    Location(display_path(root / name / AUDIENCE_FILE)),
+                    Location(display_path(roots[0] / name / AUDIENCE_FILE)),
                     f"no audience '{name}'",
                     hint=closest(name, sorted(configs)) or f"audiences: {', '.join(sorted(configs))}",
                 )
@@ -118,6 +138,52 @@ def load_audiences(root: Path, names: list[str] | None = None) -> list[Audience]
         raise ConfigError(problems)
     chosen = [audiences[n] for n in wanted if n in audiences]
     return sorted(chosen, key=lambda a: (a.config.order, a.name))
+
+
+def audience_layers(own: Path | None, packaged: bool = True) -> list[Path]:
+    """The audiences folders a build reads, top first: the repository's own (`own`; None: `audiences/` of the
+    working directory when there is one), then the packaged audiences unless `packaged` is false."""
+    from compiler.config.packaged import packaged_audiences
+
+    layers = [own] if own is not None else [p for p in (Path(DEFAULT_FOLDER),) if p.is_dir()]
+    if own is not None and not own.is_dir():
+        raise ConfigError.at(display_path(own), "audiences folder not found", hint="pass --audiences DIR")
+    if packaged:
+        layers.append(packaged_audiences())
+    if not layers:
+        raise ConfigError.at(DEFAULT_FOLDER, "audiences folder not found", hint="pass --audiences DIR")
+    return layers
+
+
+def _existing_layers(layers: list[Path]) -> list[Path]:
+    """The layers as folders, each once (a checkout's own audiences are also the packaged ones)."""
+    roots: list[Path] = []
+    for layer in map(Path, layers):
+        if not layer.is_dir():
+            raise ConfigError.at(display_path(layer), "audiences folder not found", hint="pass --audiences DIR")
+        if all(layer.resolve() != r.resolve() for r in roots):
+            roots.append(layer)
+    if not roots:
+        raise ConfigError.at("audiences", "no audiences folder given", hint="pass --audiences DIR")
+    return roots
+
+
+def _folders_by_name(roots: list[Path]) -> dict[str, list[Path]]:
+    """Each audience name with its folders, top layer first (`_common` and hidden folders are not audiences)."""
+    found: dict[str, list[Path]] = {}
+    for root in roots:
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+            found.setdefault(folder.name, []).append(folder)
+    return found
+
+
+def _orphan(folder: Path, known: list[str]) -> Problem:
+    """A folder that overrides no audience and configures none: most likely a misspelt name."""
+    return Problem(
+        Location(display_path(folder / AUDIENCE_FILE)),
+        f"'{folder.name}' has no {AUDIENCE_FILE} and overrides no audience of another layer",
+        hint=closest(folder.name, known) or f"add {AUDIENCE_FILE}, or name an audience: {', '.join(known)}",
+    )
 
 
 def _read(folder: Path, root: Path, problems: list[Problem]) -> AudienceConfig | None:

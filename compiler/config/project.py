@@ -1,4 +1,4 @@
-"""Project configuration (check stage input): rule severities, review policy, last released version.
+"""Project configuration: the tool's folders, rule severities, review policy, last released version, trackers.
 
 Read from `docs-compile.yaml` at the project root when it exists; every key is optional. Errors are
 placed (file:line:column) like source errors and exit with code 2.
@@ -88,6 +88,16 @@ class Trackers(Node):
 
 
 class ProjectConfig(Node):
+    content: str = "content"
+    """The folder of the model sources (one folder per model), relative to the working directory."""
+    out: str = "build"
+    """Where `docs-compile build` writes the site, the PDFs, the exports and manifest.json (replaced whole)."""
+    audiences: str | None = None
+    """The repository's own audiences folder, layered over the packaged audiences (default: `audiences`
+    when it exists). A folder there adds an audience or overrides a packaged one file by file."""
+    packaged_audiences: bool = True
+    """Build the packaged audiences (technical, regulatory, clinician, leadership) under the repository's own;
+    false: only the repository's audiences folder."""
     rules: dict[RuleName, Severity] = Field(default_factory=dict)
     """Severity per rule (error, warning or off), over the defaults."""
     review_policy: ReviewPolicy = Field(default_factory=ReviewPolicy)

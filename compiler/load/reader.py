@@ -111,32 +111,32 @@ def discover(content_root: Path) -> list[Path]:
 
 
 def load_project(content_root: Path, model_ids: list[str] | None = None) -> Project:
-    """Read every model (or the chosen ones) under the content root; collect problems, never stop early."""
+    """Read every model (or the chosen ones) under the content root; collect problems, never stop early.
+
+    No model at all is a problem too: an empty catalog is a wrong --content or a failed import, and a build
+    from it would replace the last output with an empty site.
+    """
     content_root = Path(content_root)
     project = Project(root=Path.cwd(), content_root=content_root)
-    if not content_root.is_dir():
-        project.problems.append(
-            Problem(Location(display_path(content_root)), "content folder not found", hint="pass --content DIR")
-        )
-        return project
+    shown = display_path(content_root)
     folders = discover(content_root)
-    if model_ids:
-        known = {f.name: f for f in folders}
-        chosen = []
-        for model_id in model_ids:
-            if model_id in known:
-                chosen.append(known[model_id])
-            else:
-                hint = closest(model_id, list(known)) or f"models here: {', '.join(sorted(known)) or 'none'}"
-                project.problems.append(
-                    Problem(
-                        Location(display_path(content_root / model_id / MODEL_FILE)),
-                        f"no model '{model_id}' under {display_path(content_root)}",
-                        hint=hint,
-                    )
-                )
-        folders = chosen
-    for folder in folders:
+    if not content_root.is_dir() or not folders:
+        message, hint = (
+            ("content folder not found", "pass --content DIR")
+            if not content_root.is_dir()
+            else (
+                f"no models in {shown}: no folder in it holds a {MODEL_FILE}",
+                "check --content, or: docs-compile init ID",
+            )
+        )
+        project.problems.append(Problem(Location(shown), message, hint=hint))
+        return project
+    known = {f.name: f for f in folders}
+    for model_id in [i for i in model_ids or [] if i not in known]:
+        hint = closest(model_id, list(known)) or f"models here: {', '.join(sorted(known))}"
+        where = Location(display_path(content_root / model_id / MODEL_FILE))
+        project.problems.append(Problem(where, f"no model '{model_id}' under {shown}", hint=hint))
+    for folder in [known[i] for i in model_ids if i in known] if model_ids else folders:
         model = load_model(folder, content_root, project.problems)
         if model is not None:
             project.models.append(model)

@@ -20,8 +20,8 @@ from compiler.errors import BuildBusy, Location, Problem, UsageError
 _OWN_FOLDER = "build into a folder of its own, e.g. --out build"
 
 
-def refuse_unsafe_out(out: Path, content: Path, audiences: Path) -> None:
-    """Refuse an --out that is, is inside or contains the content or audiences folder, or is a git repository's root.
+def refuse_unsafe_out(out: Path, content: Path, *audiences: Path) -> None:
+    """Refuse an --out that is, is inside or contains the content or an audiences folder, or is a git repository's root.
 
     Publishing replaces --out whole, so any of these would delete sources or templates; checked before
     anything is read or written.
@@ -33,7 +33,7 @@ def refuse_unsafe_out(out: Path, content: Path, audiences: Path) -> None:
             "--out is the root of a git repository: a build replaces --out whole",
             hint=_OWN_FOLDER,
         )
-    for name, folder in (("content", content), ("audiences", audiences)):
+    for name, folder in (("content", content), *(("audiences", a) for a in audiences)):
         kept = Path(os.path.abspath(folder)).resolve()
         if target == kept:
             relation = "is"

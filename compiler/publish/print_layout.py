@@ -220,7 +220,7 @@ def _template_env(document: Document) -> Any:
 
 def _roots(document: Document) -> tuple[Path, ...]:
     """Where an audience's print files may lie once links are resolved: its audiences folder, and the package's."""
-    return (document.audience.folder.parent, PRINT_DIR)
+    return (*document.audience.roots, PRINT_DIR)
 
 
 def _stylesheets(document: Document) -> str:

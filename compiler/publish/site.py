@@ -24,8 +24,9 @@ from compiler.config.audiences import Audience
 from compiler.errors import ConfigError, Location, Problem
 from compiler.publish.mkdocs_config import check_config_file
 from compiler.publish.mkdocs_errors import config_error
+from compiler.publish.site_config import SiteConfiguration, copy_extra_pages, load_site_config
 from compiler.render.document import Document
-from compiler.render.engine import COMMON_FOLDER, RenderInput, render_datasheet, render_page
+from compiler.render.engine import RenderInput, render_datasheet, render_page
 from compiler.render.markup import MARKDOWN_EXTENSIONS, extension_configs, sanitize_html
 
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
@@ -65,19 +66,16 @@ def nav_title(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def write_site(site: SiteInput, site_dir: Path, config_file: Path) -> list[str]:
-    """Build the site into site_dir; returns MkDocs' warnings (sorted)."""
-    if not config_file.is_file():
-        raise ConfigError.at(
-            display_path(config_file),
-            "mkdocs.yml not found",
-            hint="put the repository's mkdocs.yml in the working directory",
-        )
-    check_config_file(config_file)
+def write_site(site: SiteInput, site_dir: Path, config: SiteConfiguration) -> list[str]:
+    """Build the site into site_dir with the packaged base mkdocs.yml and the repository's own merged over it;
+    returns MkDocs' warnings (sorted)."""
+    if config.own is not None:
+        check_config_file(config.own)
     with tempfile.TemporaryDirectory(prefix="docs-compile-pages-") as tmp:
         docs = Path(tmp)
         nav = _write_pages(site, docs)
-        return _mkdocs_build(config_file, docs, site_dir, nav)
+        copy_extra_pages(config, docs, {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()})
+        return _mkdocs_build(config, docs, site_dir, nav)
 
 
 def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
@@ -187,16 +185,18 @@ def _write_how_to_read(audiences: list[Audience], docs: Path) -> list[Any]:
 
 
 def _shared_css(audiences: list[Audience]) -> str:
-    """The audiences folder's own site style sheet (`_common/site/site.css`), added after the built-in rules."""
+    """The audiences' own site style sheets (`_common/site/site.css` of every layer, the packaged one first, the
+    repository's last so its rules win), added after the built-in rules."""
     if not audiences:
         return ""
-    root = audiences[0].folder.parent
-    sheet = root / COMMON_FOLDER / "site" / "site.css"
-    if not (sheet.is_file() or sheet.is_symlink()):
-        return ""
-    text = read_text(sheet, [root])
-    _refuse_fetches(text, sheet)
-    return "\n" + text
+    text = ""
+    for common in reversed(audiences[0].common):
+        sheet = common / "site" / "site.css"
+        if sheet.is_file() or sheet.is_symlink():
+            own = read_text(sheet, list(audiences[0].roots))
+            _refuse_fetches(own, sheet)
+            text += "\n" + own
+    return text
 
 
 _CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
@@ -284,9 +284,8 @@ class _Collect(logging.Handler):
             self.errors.append(record.getMessage())
 
 
-def _mkdocs_build(config_file: Path, docs: Path, site_dir: Path, nav: list[Any]) -> list[str]:
+def _mkdocs_build(site_config: SiteConfiguration, docs: Path, site_dir: Path, nav: list[Any]) -> list[str]:
     from mkdocs.commands.build import build
-    from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
     from mkdocs.plugins import BasePlugin
 
@@ -316,20 +315,15 @@ def _mkdocs_build(config_file: Path, docs: Path, site_dir: Path, nav: list[Any])
     saved = (logger.handlers[:], logger.propagate, logger.level)
     logger.handlers, logger.propagate = [handler], False
     try:
-        config = load_config(
-            str(config_file),
-            docs_dir=str(docs),
-            site_dir=str(site_dir),
-            nav=nav,
-            markdown_extensions=extensions,
-        )
+        overrides = {"docs_dir": str(docs), "site_dir": str(site_dir), "nav": nav}
+        config = load_site_config(site_config, overrides, extensions)
         config.plugins["docs-compile-sanitize"] = Sanitize()
         build(config)
     except (ConfigurationError, Abort) as exc:  # click exceptions: they would exit 1 with MkDocs' words
-        raise config_error(config_file, exc, handler.errors) from None
+        raise config_error(site_config.shown, exc, handler.errors) from None
     finally:
         logger.handlers, logger.propagate, logger.level = saved
     return sorted(set(handler.messages))
 
 
-__all__ = ["COMMON_FOLDER", "SiteInput", "write_site"]
+__all__ = ["SiteInput", "write_site"]

@@ -22,6 +22,7 @@ from compiler.publish.manifest import manifest_header, write_manifest
 from compiler.publish.output import staged_output
 from compiler.publish.pdfs import publish_pdfs
 from compiler.publish.site import SiteInput, write_site
+from compiler.publish.site_config import SiteConfiguration
 from compiler.render.document import Document
 from compiler.render.engine import RenderInput
 from compiler.render.incremental import Progress
@@ -37,7 +38,7 @@ class PublishInput:
     """The audiences built (the site's navigation lists these)."""
     content: Path
     """The content folder: source paths in the manifest are relative to it, PDFs may show its images."""
-    mkdocs_config: Path
+    site_config: SiteConfiguration
     pdf: bool = True
     pdf_profile: str | None = None
     jobs: int = 1
@@ -91,7 +92,7 @@ def _publish(what: PublishInput, out: Path, progress: Progress | None, cache: Ca
             audiences=what.audiences,
             pdfs={e["audience_slug"]: stage / e["path"] for e in pdfs},
         )
-        warnings = write_site(site, stage / "site", what.mkdocs_config)
+        warnings = write_site(site, stage / "site", what.site_config)
         write_exports([m.source for m in what.models], stage / "exports")
         header = manifest_header(what.models, what.documents, pdfs, what.content, what.pdf_profile)
         manifest = write_manifest(stage, header)

@@ -30,7 +30,6 @@ from compiler.render.sandbox import sandboxed_environment
 from compiler.render.view import FieldError, wrap
 from compiler.schema import Source
 
-COMMON_FOLDER = "_common"
 PAGE_TEMPLATE = "page.md.j2"
 
 
@@ -52,12 +51,12 @@ _ENVIRONMENTS: dict[tuple[Any, ...], jinja2.Environment] = {}
 
 
 def environment(audience: Audience) -> jinja2.Environment:
-    """The Jinja2 environment of an audience: its search path, then the shared `_common` folder.
+    """The Jinja2 environment of an audience: its search path, then the shared `_common` folders.
 
     Kept while no template file changes (name, size and modification time), so each template is
     compiled once per process rather than once per document.
     """
-    folders = [*audience.search_path, audience.folder.parent / COMMON_FOLDER]
+    folders = [*audience.search_path, *audience.common]
     state = tuple(
         (str(p), s.st_size, s.st_mtime_ns)
         for f in folders
@@ -69,15 +68,15 @@ def environment(audience: Audience) -> jinja2.Environment:
     if key not in _ENVIRONMENTS:
         if len(_ENVIRONMENTS) > 32:
             _ENVIRONMENTS.clear()
-        _ENVIRONMENTS[key] = _new_environment(folders, audience.folder.parent)
+        _ENVIRONMENTS[key] = _new_environment(folders, audience.roots)
     return _ENVIRONMENTS[key]
 
 
-def _new_environment(folders: list[Path], root: Path) -> jinja2.Environment:
+def _new_environment(folders: list[Path], roots: tuple[Path, ...]) -> jinja2.Environment:
     # Audience folders are untrusted templates: the sandbox keeps them from Python internals, the loader
     # from files outside the audiences folder, and the budget from running away (docs/security.md).
     env = sandboxed_environment(
-        folders, (root,), finalize=formats.finalize, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+        folders, roots, finalize=formats.finalize, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
     )
     env.filters.update(FILTERS)
     return env

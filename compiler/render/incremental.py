@@ -22,7 +22,7 @@ from compiler.cache import Cache, code_fingerprint, digest, print_fingerprint, s
 from compiler.config.audiences import Audience
 from compiler.errors import Problem, RenderError
 from compiler.render.document import Document
-from compiler.render.engine import COMMON_FOLDER, RenderInput, document_meta, render_document
+from compiler.render.engine import RenderInput, document_meta, render_document
 
 Progress = Callable[[str, Document], None]
 RENDER_KIND = "render"
@@ -50,7 +50,7 @@ def template_digests(audiences: list[Audience]) -> dict[str, str]:
     """Per audience: the Markdown templates of its search path and of the shared folder."""
     found = {}
     for audience in audiences:
-        folders = [*audience.search_path, audience.folder.parent / COMMON_FOLDER]
+        folders = [*audience.search_path, *audience.common]
         found[audience.name] = digest([tree_digest(f, _MARKDOWN_TEMPLATES) for f in folders])
     return found
 
@@ -153,15 +153,15 @@ class PreviousBuild:
     warnings: list[str]
 
 
-def inputs_key(content: Path, audiences: Path, mkdocs_config: Path, options: dict[str, Any]) -> str:
-    """Every input of a build, read as bytes: sources, audiences, site shell, code, options."""
-    shell = sha256_bytes(mkdocs_config.read_bytes()) if mkdocs_config.is_file() else ""
+def inputs_key(content: Path, audiences: list[Path], site_files: list[Path], options: dict[str, Any]) -> str:
+    """Every input of a build, read as bytes: sources, audiences (every layer), site configuration, code, options."""
+    shell = [sha256_bytes(f.read_bytes()) for f in site_files]
     return digest(
         BUILD_KIND,
         code_fingerprint(),
         print_fingerprint(),
         tree_digest(Path(content)),
-        tree_digest(Path(audiences)),
+        [tree_digest(Path(a)) for a in audiences],
         shell,
         options,
         os.environ.get("SOURCE_DATE_EPOCH", ""),

@@ -1,0 +1,169 @@
+"""Publish stage (site): the MkDocs configuration of a build — the packaged base with the repository's own
+mkdocs.yml merged over it.
+
+The base (docs-compile's `mkdocs.yml`, shipped in the package) sets the theme, search and the site's
+style and script. A repository may keep a `mkdocs.yml` of its own in the working directory: it only
+needs what it changes (site name, palette, logo, extra pages, more Markdown extensions). Merged like
+MkDocs' own `INHERIT`: mappings merge key by key, any other value replaces the base's; except that
+`extra_css`, `extra_javascript` and `markdown_extensions` add to the base's lists, so the shipped style,
+Mermaid and the Markdown dialect shared with the PDFs stay. The repository's file is trusted
+configuration, still checked for keys that run code (compiler/publish/mkdocs_config.py) before MkDocs
+reads it. Its `docs_dir`, when it names one, holds extra pages and files (a logo) copied beside the
+generated pages; its `nav` entries follow the generated navigation.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compiler._util.paths import display_path
+from compiler.config.packaged import packaged_mkdocs_config
+from compiler.errors import ConfigError, Location, Problem
+from compiler.publish.mkdocs_config import check_config_file
+
+REPOSITORY_CONFIG = Path("mkdocs.yml")
+ADDED_LISTS = ("extra_css", "extra_javascript")
+"""Lists the repository's file adds to rather than replaces."""
+SCRIPT_PAGES = (".html", ".htm", ".xhtml")
+"""Files of the extra pages folder that are not copied: a page is Markdown, which the site sanitises."""
+
+
+@dataclass(frozen=True)
+class SiteConfiguration:
+    """The packaged base mkdocs.yml and, when the repository has one, its own (merged over the base)."""
+
+    base: Path
+    own: Path | None = None
+
+    @property
+    def files(self) -> list[Path]:
+        """The files whose bytes decide the configuration (for the build's inputs key)."""
+        return [self.base, *([self.own] if self.own else [])]
+
+    @property
+    def shown(self) -> Path:
+        """The file errors are reported against: the repository's own when there is one."""
+        return self.own or self.base
+
+
+def site_configuration(own: Path | None = None) -> SiteConfiguration:
+    """The configuration of a build: `own` (default: the working directory's mkdocs.yml, if any) over the base."""
+    base = packaged_mkdocs_config()
+    if own is None:
+        own = REPOSITORY_CONFIG if REPOSITORY_CONFIG.is_file() else None
+    elif not own.is_file():
+        raise ConfigError.at(display_path(own), "mkdocs.yml not found", hint="check the path given")
+    if own is not None and own.resolve() == base.resolve():  # docs-compile's own checkout
+        own = None
+    return SiteConfiguration(base, own)
+
+
+def load_site_config(site: SiteConfiguration, overrides: dict[str, Any], extensions: list[Any]) -> Any:
+    """MkDocs' validated configuration: base, repository file and the build's overrides (docs_dir, site_dir,
+    nav), with the Markdown extensions of docs-compile first. Raises MkDocs' own exceptions."""
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.exceptions import Abort
+
+    base = _safe_mapping(site.base)
+    config = MkDocsConfig(config_file_path=str(site.shown))
+    raw: dict[str, Any] = {}
+    if site.own is not None:
+        from mkdocs.utils.yaml import get_yaml_loader, yaml_load
+
+        check_config_file(site.own)
+        with open(site.own, "rb") as stream:  # MkDocs' own loader: its tags (!ENV, !relative) and INHERIT
+            raw = yaml_load(stream, get_yaml_loader(config=config))
+    merged = merge(base, raw)
+    nav = [*overrides.pop("nav", []), *(raw.get("nav") or [])]
+    own_extensions = [e for e in raw.get("markdown_extensions") or [] if _name(e) not in {_name(x) for x in extensions}]
+    config.load_dict({**merged, **overrides, "nav": nav, "markdown_extensions": [*extensions, *own_extensions]})
+    errors, warnings = config.validate()
+    log = logging.getLogger("mkdocs.config")
+    for name, warning in warnings:
+        log.warning(f"Config value '{name}': {warning}")
+    for name, error in errors:
+        log.error(f"Config value '{name}': {error}")
+    if errors:
+        raise Abort("Aborted with a configuration error!")
+    return config
+
+
+def merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """`own` over `base`: mappings key by key, lists of ADDED_LISTS appended (without repeats), the rest replaced."""
+    merged = dict(base)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        elif key in ADDED_LISTS and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = [*merged[key], *(v for v in value if v not in merged[key])]
+        else:
+            merged[key] = value
+    return merged
+
+
+def copy_extra_pages(site: SiteConfiguration, docs: Path, generated: set[str]) -> None:
+    """The repository's extra pages folder (`docs_dir` of its mkdocs.yml) copied into the pages folder;
+    `generated` holds the paths of the pages and files docs-compile wrote there, which it may not replace."""
+    folder = _extra_pages_folder(site)
+    if folder is None:
+        return
+    problems = []
+    root = folder.resolve()
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(folder).as_posix()
+        where = Location(display_path(path))
+        if not path.resolve().is_relative_to(root):
+            problems.append(Problem(where, "is a link leading outside the extra pages folder"))
+        elif path.suffix.lower() in SCRIPT_PAGES:
+            problems.append(Problem(where, "an extra page must be Markdown (HTML pages are not sanitised)"))
+        elif rel in generated:
+            problems.append(Problem(where, f"'{rel}' is a page docs-compile generates", hint="rename or move it"))
+        else:
+            target = docs / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _extra_pages_folder(site: SiteConfiguration) -> Path | None:
+    """The folder the repository's mkdocs.yml names as `docs_dir`; None when it names none."""
+    if site.own is None:
+        return None
+    value = _safe_mapping(site.own, tolerant=True).get("docs_dir")
+    if not isinstance(value, str):
+        return None
+    folder = site.own.parent / value
+    if not folder.resolve().is_relative_to(site.own.parent.resolve()):
+        raise ConfigError.at(display_path(site.own), f"docs_dir {value} is outside the project", field="docs_dir")
+    if not folder.is_dir():
+        raise ConfigError.at(display_path(site.own), f"docs_dir {value} is not a folder", field="docs_dir")
+    return folder
+
+
+def _safe_mapping(path: Path, tolerant: bool = False) -> dict[str, Any]:
+    """A configuration file's top-level mapping read with safe YAML; `tolerant`: MkDocs' tags read as None."""
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    if tolerant:
+        Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    with open(path, encoding="utf-8") as stream:
+        data = yaml.load(stream, Loader=Loader)
+    return data if isinstance(data, dict) else {}
+
+
+def _name(extension: Any) -> str:
+    return next(iter(extension)) if isinstance(extension, dict) else str(extension)
+
+
+__all__ = ["SiteConfiguration", "copy_extra_pages", "load_site_config", "merge", "site_configuration"]
