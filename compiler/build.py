@@ -75,11 +75,15 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         return BuildResult(
             Path(options.out), [], previous.pdfs, previous.manifest, previous.warnings, previous.documents, True
         )
+    tell = progress or (lambda stage, doc: None)
+    tell("validate", None)
     catalog = validate_project(load_project(options.content, options.models or None))  # load + validate
     every_audience = load_audiences(layers)
     chosen = load_audiences(layers, options.audience_names or None)
     refuse_empty(catalog.models, chosen)
+    tell("resolve", None)
     models = [render_input(m) for m in catalog.models]  # resolve
+    tell("render", None)
     documents = render_all(models, chosen, every_audience, progress, cache, options.jobs)  # render
     published = publish(  # publish
         PublishInput(

@@ -33,9 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "Export a model to JSON, Hugging Face, CycloneDX or CHAI formats."),
     "import": ("import_", "Import a Hugging Face or Model Card Toolkit card as a new source."),
     "schema": ("schema", "Write the JSON Schema of the source."),
-    "init": ("init", "Scaffold a new model source."),
+    "init": ("init", "Scaffold a repository, or a new model source."),
+    "audiences": ("audiences", "List the audiences (own over packaged); copy a packaged one to edit."),
     "serve": ("serve", "Build and serve the site locally, rebuilding on change."),
-    "publish": ("publish", "Attach the documents to the model's tracker version."),
+    "publish": ("publish", "Archive the built site as a version, or attach documents to a tracker version."),
 }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,30 +114,57 @@ def _report(settings: Settings, result: BuildResult, seconds: float) -> None:
         for warning in result.warnings:
             echo(f"warning: {warning}", err=True)
         verb = "kept (no input changed)" if result.unchanged else "built"
+        out = Path(settings.out)
         echo(
-            f"{verb} {len(result.document_slugs)} document(s), {len(result.pdfs)} PDF(s) into {settings.out} "
-            f"in {seconds:.1f} s (site {site_bytes / 1e6:.1f} MB)"
+            f"{verb} {len(result.document_slugs)} document(s), {len(result.pdfs)} PDF(s) into {out} "
+            f"in {seconds:.1f} s (site {site_bytes / 1e6:.1f} MB)",
+            f"  site:     {out / 'site' / 'index.html'}",
+            *([f"  PDFs:     {out / 'pdf'}/<model>/<audience>.pdf"] if result.pdfs else []),
+            f"  manifest: {out / 'manifest.json'}",
         )
 
 
 def _with_progress(options: BuildOptions) -> BuildResult:
-    """Run the build with a progress display on stderr."""
+    """Run the build telling a person how it goes on stderr: a live line on a terminal; in a log (CI), one plain
+    line per stage and per document, with the time since the build started."""
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from compiler.build import build
 
     console = Console(stderr=True)
-    if not console.is_terminal:  # a log file gets the summary line only
-        return build(options)
+    if not console.is_terminal:
+        return build(options, progress=_log_line(time.monotonic()))
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
     ) as bar:
         task = bar.add_task("building", total=None)
 
-        def step(stage: str, doc: Document) -> None:
-            bar.update(task, description=f"{stage}: {doc.slug}")
+        def step(stage: str, doc: Document | None) -> None:
+            bar.update(task, description=f"{stage}: {doc.slug}" if doc else stage)
 
         result = build(options, progress=step)
         bar.update(task, description="done")
     return result
+
+
+_STAGE_LINES = {
+    "validate": "reading and validating the sources",
+    "resolve": "applying the facts locks",
+    "render": "rendering documents",
+    "pdf": "writing PDFs",
+    "site": "building the site (MkDocs)",
+    "exports": "writing exports and manifest.json",
+}
+
+
+def _log_line(started: float) -> Callable[[str, Document | None], None]:
+    """A progress callback printing `[  12.3 s] stage: what` lines, flushed, for a CI log."""
+
+    def tell(stage: str, doc: Document | None) -> None:
+        what = f"{stage}: {doc.slug}" if doc else _STAGE_LINES.get(stage, stage)
+        echo(f"[{time.monotonic() - started:7.1f} s] {what}", err=True)
+        sys.stderr.flush()
+
+    return tell

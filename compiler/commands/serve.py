@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -41,6 +43,8 @@ def command(settings: Settings, port: int, models: tuple[str, ...], audience_nam
     and its PDFs are never touched. Watches the content folder, the repository's audiences, mkdocs.yml
     and docs-compile.yaml. A build that fails is reported and the last good site stays up.
     """
+    # Stopped by a signal (a CI job's timeout, `kill`), it still removes its folder on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with tempfile.TemporaryDirectory(prefix="docs-compile-serve-") as scratch:
         _serve(replace(settings, out=Path(scratch) / "build"), port, models, audience_names)
 

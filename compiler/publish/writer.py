@@ -71,7 +71,10 @@ def publish(what: PublishInput, out: Path, progress: Progress | None = None, cac
 
 
 def _publish(what: PublishInput, out: Path, progress: Progress | None, cache: Cache | None) -> Published:
+    tell = progress or (lambda stage, doc: None)
     with source_date_epoch(what.models), staged_output(out) as stage:
+        if what.pdf:
+            tell("pdf", None)
         pdfs = (
             publish_pdfs(
                 what.documents,
@@ -92,7 +95,9 @@ def _publish(what: PublishInput, out: Path, progress: Progress | None, cache: Ca
             audiences=what.audiences,
             pdfs={e["audience_slug"]: stage / e["path"] for e in pdfs},
         )
+        tell("site", None)
         warnings = write_site(site, stage / "site", what.site_config)
+        tell("exports", None)
         write_exports([m.source for m in what.models], stage / "exports")
         header = manifest_header(what.models, what.documents, pdfs, what.content, what.pdf_profile)
         manifest = write_manifest(stage, header)

@@ -24,7 +24,8 @@ from compiler.errors import Problem, RenderError
 from compiler.render.document import Document
 from compiler.render.engine import RenderInput, document_meta, render_document
 
-Progress = Callable[[str, Document], None]
+Progress = Callable[[str, Document | None], None]
+"""Told of each stage as it starts (`(stage, None)`) and of each document a stage finished (`(stage, doc)`)."""
 RENDER_KIND = "render"
 BUILD_KIND = "build"
 _MARKDOWN_TEMPLATES = (".md.j2",)

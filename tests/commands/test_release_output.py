@@ -1,0 +1,111 @@
+"""Nothing clobbers a release output: empty builds exit 2 and keep it, serve builds elsewhere; CI logs say how it goes."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from helpers.project import write_tree
+
+from compiler.commands.init import scaffold
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_an_empty_content_folder_exits_2_everywhere_and_keeps_the_output(
+    copy_examples: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    project = copy_examples("review-sentiment", audiences=False)
+    assert cli("build", "--no-pdf", "--quiet", "--audience", "leadership").exit_code == 0
+    before = _snapshot(project / "build")
+    (project / "empty").mkdir()
+    for command in ("build", "validate", "check", "resolve"):
+        result = cli(command, "--content", "empty")
+        assert result.exit_code == 2, (command, result.output)
+        assert "error: empty: no models in empty: no folder in it holds a model.yaml" in result.stderr, command
+    assert _snapshot(project / "build") == before
+
+
+def test_an_audience_that_applies_to_no_model_is_nothing_to_build(
+    copy_examples: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    project = copy_examples("review-sentiment", audiences=False)
+    assert cli("build", "--no-pdf", "--quiet", "--audience", "leadership").exit_code == 0
+    before = _snapshot(project / "build")
+    result = cli("build", "--no-pdf", "--audience", "clinician")  # clinician applies to health models only
+    assert result.exit_code == 2
+    assert "nothing to build: no chosen audience applies to these models (domain" in result.stderr
+    assert "clinician (health)" in result.stderr
+    assert _snapshot(project / "build") == before
+
+
+def _docs_compile() -> list[str]:
+    return [sys.executable, "-m", "compiler"]
+
+
+def test_a_build_in_a_log_prints_a_line_per_stage_and_document_and_where_the_outputs_are(
+    copy_examples: Callable[..., Path],
+) -> None:
+    project = copy_examples("review-sentiment", audiences=False)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    args = [*_docs_compile(), "build", "--audience", "leadership", "--audience", "technical", "--no-pdf"]
+    done = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    stamp = r"^\[\s*\d+\.\d s\] "
+    assert all(re.match(stamp, line) for line in lines), lines
+    said = [re.sub(stamp, "", line) for line in lines]
+    assert said == [
+        "reading and validating the sources",
+        "applying the facts locks",
+        "rendering documents",
+        "render: review-sentiment/technical",
+        "render: review-sentiment/leadership",
+        "building the site (MkDocs)",
+        "writing exports and manifest.json",
+    ]
+    out = done.stdout.splitlines()
+    assert out[0].startswith("built 2 document(s), 0 PDF(s) into build in ")
+    assert out[1:] == ["  site:     build/site/index.html", "  manifest: build/manifest.json"]
+    quiet = subprocess.run([*args, "--quiet"], cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+
+
+def test_serve_builds_into_its_own_folder_and_leaves_the_release_output_alone(project: Path) -> None:
+    write_tree(project, {"content/demo/model.yaml": scaffold("demo")})
+    write_tree(project, {"build/pdf/demo/technical.pdf": b"%PDF- the release", "build/manifest.json": "{}"})
+    before = _snapshot(project / "build")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    server = subprocess.Popen(
+        [*_docs_compile(), "serve", "--port", "0", "--audience", "leadership"],
+        cwd=project,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        found = re.search(r"serving (\S+) on (http://127\.0\.0\.1:\d+/)", line)
+        assert found, line
+        served = Path(found.group(1))
+        assert not served.is_relative_to(project), served
+        with urllib.request.urlopen(found.group(2), timeout=30) as response:
+            assert b"demo" in response.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while served.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not served.exists(), "serve leaves its folder behind"
+    assert _snapshot(project / "build") == before
