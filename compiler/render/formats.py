@@ -28,15 +28,30 @@ def finalize(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (int, float)):
-        return Markup(escape_markdown(number(value)))
+        return Markup(escape_markdown(as_written(value)))
     return Markup(escape_markdown(str(value)))
 
 
-def number(value: Any, digits: int | None = None) -> str:
-    """A number with thousands separators: 1204 -> '1,204'; a fraction keeps 3 decimals, or `digits`.
+def as_written(value: int | float) -> str:
+    """A number printed without a filter: exactly as the source has it — no thousands separators (a seed, a
+    year, an identifier) and every digit of a fraction (a learning rate of 0.0003 stays 0.0003)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value)) if "e" not in repr(value) else repr(value)
+    return repr(value) if isinstance(value, float) else str(value)
 
-    A whole float prints without decimals (1204.0 -> '1,204'); an unresolved fact reference prints as
-    '[unresolved: …]'; anything else is an error.
+
+SIGNIFICANT = 3
+"""Significant digits `num` keeps for a fraction its decimals would round away (0.00012 -> '0.00012')."""
+
+
+def number(value: Any, digits: int | None = None) -> str:
+    """A quantity with thousands separators: 1204 -> '1,204'; a fraction keeps 3 decimals, or `digits`.
+
+    A whole float prints without decimals (1204.0 -> '1,204'). A small fraction keeps three significant
+    digits where the decimals would keep one or none, so a non-zero value never prints as zero
+    (0.0003 -> '0.0003', 0.00512 -> '0.00512'). Use it for
+    counts and measures; a value printed without a filter is printed as written (no separators). An
+    unresolved fact reference prints as '[unresolved: …]'; anything else is an error.
 
     Example:
         {{ source.datasets[0].composition.count | num }} cases; AUROC {{ result("auroc").value | num(2) }}
@@ -49,7 +64,10 @@ def number(value: Any, digits: int | None = None) -> str:
     if isinstance(value, float):
         if digits is None and value.is_integer() and abs(value) >= 1:
             return f"{int(value):,}"
-        return f"{value:,.{3 if digits is None else digits}f}"
+        places = 3 if digits is None else digits
+        if value != 0 and abs(value) < 10 ** (1 - places):  # the decimals would keep one digit or none
+            return f"{value:.{SIGNIFICANT}g}"
+        return f"{value:,.{places}f}"
     raise FieldError("", f"expected a number, found {value!r}")
 
 
