@@ -44,7 +44,7 @@ def test_every_example_validates(catalog: Any) -> None:
         assert model.source.model.illustrative is True
         assert model.source.model.data_notice
         first = model.loaded.source_file.read_text(encoding="utf-8").splitlines()[0]
-        assert first == "# yaml-language-server: $schema=../../build/schema.json"
+        assert first == "# yaml-language-server: $schema=../../schemas/model.schema.json"
 
 
 @pytest.mark.parametrize("model_id", EXPECTED)
@@ -223,7 +223,8 @@ def test_the_knowledge_base_is_a_retrieval_corpus(catalog: Any) -> None:
     assert roles["knowledge-base"] == "corpus"
     assert "train" in roles.values()  # the fine-tuned guardrail classifier has training data of its own
     text = (CONTENT / "support-rag-assistant" / "datasets" / "knowledge-base.yaml").read_text(encoding="utf-8")
-    assert not text.startswith("#")
+    schema_line, _, rest = text.partition("\n")
+    assert schema_line.startswith("# yaml-language-server: $schema=") and not rest.startswith("#")
 
 
 # --- the chest X-ray results are computed from its seeded predictions ----------------------------

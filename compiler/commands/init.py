@@ -1,10 +1,16 @@
-"""`docs-compile init MODEL_ID`: scaffold a valid, commented source that a team fills in."""
+"""`docs-compile init`: set up a repository for docs-compile, or scaffold one more model source.
+
+`docs-compile init` (no MODEL_ID) writes the repository's settings, a first model, .gitignore lines, the
+pre-commit hooks, CI files and the editors' schemas, keeping every file that exists
+(compiler/scaffold/repository.py). `docs-compile init MODEL_ID` writes content/MODEL_ID/model.yaml.
+"""
 
 from __future__ import annotations
 
-import re
+import json
+import shlex
 from datetime import date
-from importlib import resources
+from pathlib import Path
 
 import click
 
@@ -13,32 +19,82 @@ from compiler._util.paths import display_path
 from compiler.cli import Settings, echo, guarded, shared_options
 from compiler.errors import UsageError
 from compiler.load.reader import MODEL_FILE
-
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+from compiler.scaffold.model import checked_id, model_source
+from compiler.scaffold.repository import CI_CHOICES, CiChoice, Outcome, plan, write
 
 
 def scaffold(model_id: str, today: date | None = None) -> str:
     """The text of a new model.yaml for MODEL_ID."""
-    template = resources.files("compiler").joinpath("templates/init.yaml").read_text(encoding="utf-8")
-    return template.replace("__ID__", model_id).replace("__DATE__", (today or date.today()).isoformat())
+    return model_source(model_id, today)
 
 
 @click.command("init")
-@click.argument("model_id")
+@click.argument("model_id", required=False)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Set up the repository in DIR (created if missing) [the working directory].",
+)
+@click.option("--model", "first_model", default=None, help="Id of the first model [the folder's name, else my-model].")
+@click.option(
+    "--ci",
+    type=click.Choice(list(CI_CHOICES)),
+    default=None,
+    help="CI files to write: all (GitHub Actions and GitLab CI), github, gitlab or none [all].",
+)
 @shared_options
 @click.pass_obj
 @guarded
-def command(settings: Settings, model_id: str) -> None:
-    """Scaffold content/MODEL_ID/model.yaml (refuses to overwrite)."""
-    if not _ID.match(model_id):
+def command(
+    settings: Settings, model_id: str | None, root: Path | None, first_model: str | None, ci: CiChoice | None
+) -> None:
+    """Set up this repository for docs-compile, or scaffold content/MODEL_ID/model.yaml.
+
+    Without MODEL_ID: docs-compile.yaml, a first model, .gitignore entries, .pre-commit-config.yaml,
+    .github/workflows/docs.yml and .gitlab-ci.yml, and schemas/ for editors. Files that exist are kept
+    (a second run changes nothing and exits 0). With MODEL_ID: only the model (refuses to overwrite).
+    """
+    if model_id is None:
+        _repository(settings, root or Path("."), first_model, ci or "all")
+        return
+    if root is not None or first_model is not None or ci is not None:
         raise UsageError.at(
-            model_id, "not a valid model id", hint="use lower-case letters, digits, '.', '_' and '-', e.g. sepsis-risk"
+            "init",
+            "MODEL_ID scaffolds one model; --root, --model and --ci set up a repository",
+            hint="use one or the other",
         )
+    _model(settings, checked_id(model_id))
+
+
+def _model(settings: Settings, model_id: str) -> None:
     target = settings.content / model_id / MODEL_FILE
     if target.exists():
         raise UsageError.at(
             display_path(target), "already exists; init never overwrites", hint="pick another id or edit the file"
         )
-    atomic_write(target, scaffold(model_id))
+    atomic_write(target, model_source(model_id))
     if not settings.quiet:
         echo(f"created {display_path(target)}; fill in the TODOs, then run `docs-compile validate`")
+
+
+def _repository(settings: Settings, root: Path, first_model: str | None, ci: CiChoice) -> None:
+    if root.exists() and not root.is_dir():
+        raise UsageError.at(display_path(root), "not a folder", hint="--root names the repository's folder")
+    outcome = write(root, plan(root, checked_id(first_model) if first_model is not None else None, ci))
+    steps = _next_steps(root, outcome)
+    if settings.json:
+        payload = {"ok": True, "root": display_path(root), **vars(outcome), "next": steps}
+        click.echo(json.dumps(payload, indent=2, sort_keys=True))
+    elif not settings.quiet:
+        echo(*(f"created {path}" for path in outcome.created))
+        echo(*(f"updated {path} ({outcome.notes[path]})" for path in outcome.updated))
+        echo(*(f"kept    {path} ({outcome.notes[path]})" for path in outcome.kept))
+        echo("next:", *(f"  {step}" for step in steps))
+
+
+def _next_steps(root: Path, outcome: Outcome) -> list[str]:
+    steps = [] if root.resolve() == Path.cwd().resolve() else [f"cd {shlex.quote(display_path(root))}"]
+    if outcome.model:
+        steps.append(f"fill in the TODOs of {outcome.model}")
+    return [*steps, "docs-compile validate", "docs-compile build"]

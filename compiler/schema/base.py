@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import CoreSchema
 
 # Anything the evidence layer can resolve: mlflow://…, wandb://…, file://…, computed://…
 FACT_REF_PATTERN = r"^(mlflow|wandb|file|computed)://\S+$"
@@ -26,11 +36,23 @@ class Node(BaseModel):
     )
 
 
-Text = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=MAX_TEXT, strip_whitespace=True),
-    Field(description="Plain text."),
-]
+@dataclass(frozen=True)
+class TypeDescription:
+    """The JSON Schema description of a shared type, where the type stands alone (a list's items, one branch).
+
+    A field's own docstring is its description: `Field(description=...)` on a shared type would replace every
+    field's docstring with the type's words, so a type says what it is only here, below the field.
+    """
+
+    text: str
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        json_schema = handler(schema)
+        json_schema["description"] = self.text
+        return json_schema
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, strip_whitespace=True)]
 """Plain text: escaped wherever it is shown."""
 
 Markdown = Annotated[
@@ -43,18 +65,16 @@ Markdown = Annotated[
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,79}$"),
-    Field(description="Lower-case identifier: letters, digits, '.', '_' and '-'."),
+    TypeDescription("Lower-case identifier: letters, digits, '.', '_' and '-'."),
 ]
 
 FactRef = Annotated[
     str,
     StringConstraints(pattern=FACT_REF_PATTERN),
-    Field(
-        description=(
-            "A reference to evidence, resolved by `docs-compile resolve`: "
-            "mlflow://<run_id>/metrics/<key>, mlflow://models/<name>/<version|@alias>, "
-            "wandb://<run-dir>/summary/<key>, file://<path>#/<json-pointer>, computed://<source>/<metric>…"
-        )
+    TypeDescription(
+        "A reference to evidence, resolved by `docs-compile resolve`: "
+        "mlflow://<run_id>/metrics/<key>, mlflow://models/<name>/<version|@alias>, "
+        "wandb://<run-dir>/summary/<key>, file://<path>#/<json-pointer>, computed://<source>/<metric>…"
     ),
 ]
 
@@ -131,24 +151,22 @@ Version = Annotated[
 Url = Annotated[
     str,
     StringConstraints(pattern=r"^https?://[^\s<>\"']+$", max_length=2000),
-    Field(description="An http(s) address. It is shown as a link, never fetched."),
+    TypeDescription("An http(s) address. It is shown as a link, never fetched."),
 ]
 
 Email = Annotated[
     str,
     StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$"),
-    Field(description="An e-mail address."),
+    TypeDescription("An e-mail address."),
 ]
 
 _SPDX_ID = r"(LicenseRef-[A-Za-z0-9.-]+|[A-Za-z0-9][A-Za-z0-9.+-]*)"
 License = Annotated[
     str,
     StringConstraints(pattern=rf"^\(?{_SPDX_ID}( (AND|OR|WITH) \(?{_SPDX_ID}\)?)*\)?$"),
-    Field(
-        description=(
-            "SPDX license expression, e.g. Apache-2.0, MIT, CC-BY-4.0 or LicenseRef-Proprietary "
-            "for a licence that has no SPDX id."
-        )
+    TypeDescription(
+        "SPDX license expression, e.g. Apache-2.0, MIT, CC-BY-4.0 or LicenseRef-Proprietary "
+        "for a licence that has no SPDX id."
     ),
 ]
 

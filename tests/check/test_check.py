@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import Result
-from helpers.project import EXAMPLES, minimal_source, write_tree
+from helpers.project import EXAMPLES, OWN_AUDIENCES_ONLY, minimal_source, write_tree
 
 Cli = Callable[..., Result]
 
@@ -53,6 +53,7 @@ def make_project(root: Path, source: dict[str, Any], audience: dict[str, Any] | 
     tree: dict[str, Any] = {
         f"content/{source['model']['id']}/model.yaml": source,
         "audiences/technical/audience.yaml": audience or AUDIENCE,
+        **OWN_AUDIENCES_ONLY,
     }
     tree.update(files)
     return write_tree(root, tree)
@@ -218,9 +219,9 @@ def test_readability_warns_and_severity_is_configurable(project: Path, cli: Cli)
     assert finding["field"] == "plain.how_it_works"
     assert finding["message"].startswith("Flesch-Kincaid grade ")
     assert 'hardest: "The retrospective multicentre evaluation' in finding["message"]
-    write_tree(project, {"docs-compile.yaml": "rules:\n  readability: error\n"})
+    write_tree(project, {"docs-compile.yaml": "packaged_audiences: false\nrules:\n  readability: error\n"})
     assert cli("check").exit_code == 1
-    write_tree(project, {"docs-compile.yaml": "rules:\n  readability: off\n"})
+    write_tree(project, {"docs-compile.yaml": "packaged_audiences: false\nrules:\n  readability: off\n"})
     assert json.loads(cli("check", "--json").output)["models"][0]["findings"] == []
 
 

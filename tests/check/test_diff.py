@@ -14,7 +14,7 @@ import yaml
 from click.testing import Result
 from helpers.evidence import position
 from helpers.git import git
-from helpers.project import EXAMPLES, minimal_source, write_tree
+from helpers.project import EXAMPLES, OWN_AUDIENCES_ONLY, minimal_source, write_tree
 
 from compiler.check.diff import diff_specs
 
@@ -129,7 +129,10 @@ def test_a_git_revision_side(repo: Path, cli: Cli) -> None:
 
 
 def test_review_policy_against_the_last_release(repo: Path, cli: Cli) -> None:
-    write_tree(repo, {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}})
+    write_tree(
+        repo,
+        {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}, **OWN_AUDIENCES_ONLY},
+    )
     # A metric refresh inside its released interval needs no new review.
     data = source()
     data["evaluation"]["results"][1].update(value=0.72, ci_low=0.62, ci_high=0.81)
@@ -162,13 +165,19 @@ def test_review_policy_against_the_last_release(repo: Path, cli: Cli) -> None:
         "its released 95% CI or an acceptance criterion fails, so the review policy needs a new sign-off"
     ]
     write_tree(
-        repo, {"docs-compile.yaml": "released: v0.1.0\nreview_policy:\n  sections:\n    evaluation.results: never\n"}
+        repo,
+        {
+            "docs-compile.yaml": "packaged_audiences: false\nreleased: v0.1.0\nreview_policy:\n  sections:\n    evaluation.results: never\n"
+        },
     )
     assert cli("check").exit_code == 0
 
 
 def test_a_model_new_in_this_release_has_no_policy_findings(repo: Path, cli: Cli) -> None:
-    write_tree(repo, {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}})
+    write_tree(
+        repo,
+        {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}, **OWN_AUDIENCES_ONLY},
+    )
     write_tree(repo, {"content/fresh/model.yaml": minimal_source("fresh")})
     assert cli("check", "fresh", "--against", "v0.1.0").exit_code == 0
     bad = cli("check", "--against", "v9.9.9")
@@ -253,7 +262,10 @@ def test_a_stale_lock_at_a_git_revision_is_named_by_revision(repo: Path, cli: Cl
         f"evaluation.results[0].value: demo 0.1.0: {REF} is not in the lock (hint: run `docs-compile resolve`)\n"
     )
     # check applies the review policy against the same side, and says the same.
-    write_tree(repo, {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}})
+    write_tree(
+        repo,
+        {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}, **OWN_AUDIENCES_ONLY},
+    )
     checked = cli("check", "--against", "HEAD")
     assert checked.exit_code == 2
     assert checked.stderr == result.stderr

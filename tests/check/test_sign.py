@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 from click.testing import Result
-from helpers.project import minimal_source, write_tree
+from helpers.project import OWN_AUDIENCES_ONLY, minimal_source, write_tree
 
 from compiler.check.signoff import canonical_sha256
 
@@ -90,7 +90,10 @@ def test_signing_again_updates_the_entry(project: Path, cli: Cli) -> None:
 def test_editing_the_section_makes_the_signoff_stale(project: Path, cli: Cli) -> None:
     path = write_project(project)
     assert sign(cli).exit_code == 0
-    write_tree(project, {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}})
+    write_tree(
+        project,
+        {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}, **OWN_AUDIENCES_ONLY},
+    )
     assert json.loads(cli("check", "--json").output)["models"][0]["signoffs"][0]["status"] == "approved"
     path.write_text(path.read_text(encoding="utf-8").replace("Any decision about a person", "Hiring"), encoding="utf-8")
     result = cli("check", "--json")
@@ -108,7 +111,10 @@ def test_editing_the_section_makes_the_signoff_stale(project: Path, cli: Cli) ->
 def test_reordering_keys_and_comments_keeps_it_fresh(project: Path, cli: Cli) -> None:
     path = write_project(project)
     assert sign(cli).exit_code == 0
-    write_tree(project, {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}})
+    write_tree(
+        project,
+        {"audiences/a/audience.yaml": {"title": "A", "description": "A.", "sections": ["x"]}, **OWN_AUDIENCES_ONLY},
+    )
     text = path.read_text(encoding="utf-8")
     reordered = text.replace(
         "  purpose: Sorts support tickets by topic.\n  users:\n    - role: support agent\n",
@@ -129,7 +135,7 @@ def test_required_signoffs_are_reported_missing(project: Path, cli: Cli) -> None
         "sections": ["x"],
         "signoffs": [{"role": "clinician", "sections": ["intended_use"]}],
     }
-    write_tree(project, {"audiences/clinician/audience.yaml": audience})
+    write_tree(project, {"audiences/clinician/audience.yaml": audience, **OWN_AUDIENCES_ONLY})
     result = cli("check")
     assert result.exit_code == 1
     assert "the clinician audience requires a sign-off of 'intended_use' by role 'clinician'" in result.output

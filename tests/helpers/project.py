@@ -10,6 +10,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent.parent
 CONTENT = REPO / "content"
 AUDIENCES = REPO / "audiences"
+OWN_AUDIENCES_ONLY = {"docs-compile.yaml": "packaged_audiences: false\n"}
+"""A project file that builds and checks only the project's own audiences, not the packaged ones under them."""
 EXAMPLES = sorted(p.name for p in CONTENT.iterdir() if (p / "model.yaml").is_file()) if CONTENT.is_dir() else []
 
 

@@ -1,0 +1,6 @@
+"""Scaffolding (beside the stages): the files `docs-compile init` writes for a new model or a new repository.
+
+`model` holds the commented source of a new model, `files` the text of a repository's settings, pre-commit
+and CI files (rendered from `compiler/templates/`), and `repository` decides what to write and writes it,
+never replacing a file that exists.
+"""
