@@ -78,8 +78,9 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     tell = progress or (lambda stage, doc: None)
     tell("validate", None)
     catalog = validate_project(load_project(options.content, options.models or None))  # load + validate
-    every_audience = load_audiences(layers)
-    chosen = load_audiences(layers, options.audience_names or None)
+    own_only = not options.packaged_audiences
+    every_audience = load_audiences(layers, own_only=own_only)
+    chosen = load_audiences(layers, options.audience_names or None, own_only=own_only)
     refuse_empty(catalog.models, chosen)
     tell("resolve", None)
     models = [render_input(m) for m in catalog.models]  # resolve

@@ -39,7 +39,8 @@ def command(ctx: click.Context) -> None:
     settings: Settings = ctx.obj
     layers = audience_layers(settings.audiences, settings.packaged_audiences)
     packaged = packaged_audiences().resolve()
-    rows = [_row(audience, packaged) for audience in load_audiences(layers)]
+    chosen = load_audiences(layers, own_only=not settings.packaged_audiences)
+    rows = [_row(audience, packaged) for audience in chosen]
     if settings.json:
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
         return

@@ -85,7 +85,8 @@ def _run_gates(
 
     config = load_config(config_path)
     catalog = validate_project(load_project(settings.content, model_ids or None))
-    audiences = load_audiences(audience_layers(settings.audiences, settings.packaged_audiences))
+    layers = audience_layers(settings.audiences, settings.packaged_audiences)
+    audiences = load_audiences(layers, own_only=not settings.packaged_audiences)
     _known_frameworks(audiences)
     drift = _lock_drift(catalog, tuple(config.trackers.allow)) if with_resolve else []
     with contextlib.ExitStack() as stack:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from compiler.cli import Settings, echo, guarded, setting
 from compiler.commands.build import build_options
 from compiler.config.audiences import DEFAULT_FOLDER
 from compiler.config.project import CONFIG_FILE
-from compiler.errors import CompilerError
+from compiler.errors import CompilerError, UsageError
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -52,18 +54,15 @@ def command(settings: Settings, port: int, models: tuple[str, ...], audience_nam
 def _serve(settings: Settings, port: int, models: tuple[str, ...], audience_names: tuple[str, ...]) -> None:
     from compiler.build import build
 
-    options = build_options(settings, models, audience_names, pdf=False)
-    build(options)
     site = Path(settings.out).resolve() / "site"
     # The handler looks the folder up on every request, so a swapped-in rebuild is served at once.
-    handler = functools.partial(_Handler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    echo(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
-    own = [settings.audiences or Path(DEFAULT_FOLDER), Path("mkdocs.yml"), Path(CONFIG_FILE)]
-    watched = [p for p in (Path(settings.content), *own) if p.exists()]
+    server = _bind(port, functools.partial(_Handler, directory=str(site)))  # before a build that may take minutes
+    options = build_options(settings, models, audience_names, pdf=False)
     try:
-        for _changes in _watch(watched):
+        build(options)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        echo(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
+        for _ in _changes(lambda: watched_inputs(settings)):
             try:
                 build(options)
                 echo("rebuilt", err=True)
@@ -74,19 +73,47 @@ def _serve(settings: Settings, port: int, models: tuple[str, ...], audience_name
         server.server_close()
 
 
-def _watch(paths: list[Path]) -> Iterable[object]:
+def _bind(port: int, handler: Any) -> http.server.ThreadingHTTPServer:
+    try:
+        return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError as exc:
+        raise UsageError.at(
+            f"127.0.0.1:{port}", f"cannot serve on this port: {exc.strerror or exc}", hint="choose another --port"
+        ) from None
+
+
+def watched_inputs(settings: Settings) -> list[Path]:
+    """What a rebuild depends on, whether or not it exists yet: the content folder, the repository's audiences,
+    mkdocs.yml and its extra pages, docs-compile.yaml."""
+    from compiler.publish.site_config import site_configuration
+
+    own = [settings.audiences or Path(DEFAULT_FOLDER), Path("mkdocs.yml"), Path(CONFIG_FILE)]
+    with contextlib.suppress(CompilerError):  # a broken mkdocs.yml: the rebuild reports it
+        own += site_configuration().files  # the site's shell, with the repository's extra pages
+    return [Path(settings.content), *own]
+
+
+def _changes(inputs: Callable[[], list[Path]]) -> Iterator[None]:
+    """Once per change to the inputs; the list is asked again after each, so a folder made later is watched too."""
     try:
         from watchfiles import watch
     except ImportError:  # watchfiles is the [serve] extra; poll modification times without it
-        return _poll(paths)
-    return watch(*paths)
+        yield from _poll(inputs)
+        return
+    while True:
+        paths = inputs()
+        existing = [p for p in paths if p.exists()]
+        for changes in watch(*existing, rust_timeout=1000, yield_on_timeout=True):
+            if inputs() != paths or [p for p in paths if p.exists()] != existing:
+                yield None  # an input appeared or vanished: rebuild, and watch the new set
+                break
+            if changes:
+                yield None
 
 
-def _poll(paths: list[Path]) -> Iterator[list[tuple[str, float]]]:
-    import time
-
+def _poll(inputs: Callable[[], list[Path]]) -> Iterator[None]:
     def stamp() -> list[tuple[str, float]]:
-        files = [f for p in paths for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+        files = [f for p in inputs() if p.exists() for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
         return sorted((str(f), f.stat().st_mtime) for f in files)
 
     last = stamp()
@@ -95,4 +122,4 @@ def _poll(paths: list[Path]) -> Iterator[list[tuple[str, float]]]:
         now = stamp()
         if now != last:
             last = now
-            yield now
+            yield None

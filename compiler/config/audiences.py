@@ -93,17 +93,27 @@ class Audience:
     roots: tuple[Path, ...] = ()
     """The layers (audiences folders) its templates and style sheets may come from."""
 
+    def __post_init__(self) -> None:
+        # Made by hand from one folder (a single layer): that folder's audiences folder and its `_common`.
+        if not self.roots:
+            object.__setattr__(self, "roots", (self.folder.parent,))
+        if not self.common and (self.folder.parent / COMMON_FOLDER).is_dir():
+            object.__setattr__(self, "common", (self.folder.parent / COMMON_FOLDER,))
+
     def applies(self, domain: str) -> bool:
         return not self.config.applies_to or domain in self.config.applies_to
 
 
-def load_audiences(layers: Path | Sequence[Path], names: list[str] | None = None) -> list[Audience]:
+def load_audiences(
+    layers: Path | Sequence[Path], names: list[str] | None = None, *, own_only: bool = False
+) -> list[Audience]:
     """Every audience of the layers (or the named ones), validated, sorted by order then name.
 
     `layers` are audiences folders in precedence order, e.g. a repository's own `audiences/` over the packaged
     one (`audience_layers`). An audience is the union of its folders across the layers, file by file: the
     first layer that has a file wins, the first `audience.yaml` configures it, and `extends:` names an
-    audience of any layer.
+    audience of any layer. `own_only`: without `names`, only the audiences of the top layer (the lower layers
+    still lend their templates, `_common` included).
     """
     roots = _existing_layers([layers] if isinstance(layers, Path | str) else list(layers))
     problems: list[Problem] = []
@@ -124,7 +134,7 @@ def load_audiences(layers: Path | Sequence[Path], names: list[str] | None = None
         if chain is not None:
             search = tuple(f for n in chain for f in folders[n])
             audiences[name] = Audience(name, folder, config, search, common, tuple(roots))
-    wanted = names or sorted(audiences)
+    wanted = names or sorted(n for n in audiences if not own_only or (roots[0] / n).is_dir())
     for name in wanted:
         if name not in audiences and name not in configs:
             problems.append(
@@ -142,17 +152,15 @@ def load_audiences(layers: Path | Sequence[Path], names: list[str] | None = None
 
 def audience_layers(own: Path | None, packaged: bool = True) -> list[Path]:
     """The audiences folders a build reads, top first: the repository's own (`own`; None: `audiences/` of the
-    working directory when there is one), then the packaged audiences unless `packaged` is false."""
+    working directory when there is one), then the packaged audiences. With `packaged` false the repository
+    must have its own folder (build it with `load_audiences(..., own_only=True)`)."""
     from compiler.config.packaged import packaged_audiences
 
     layers = [own] if own is not None else [p for p in (Path(DEFAULT_FOLDER),) if p.is_dir()]
-    if own is not None and not own.is_dir():
-        raise ConfigError.at(display_path(own), "audiences folder not found", hint="pass --audiences DIR")
-    if packaged:
-        layers.append(packaged_audiences())
-    if not layers:
-        raise ConfigError.at(DEFAULT_FOLDER, "audiences folder not found", hint="pass --audiences DIR")
-    return layers
+    if (own is not None and not own.is_dir()) or (not layers and not packaged):
+        hint = "pass --audiences DIR" if packaged else "packaged_audiences is false: add your own audiences/ folder"
+        raise ConfigError.at(display_path(own or Path(DEFAULT_FOLDER)), "audiences folder not found", hint=hint)
+    return [*layers, packaged_audiences()]
 
 
 def _existing_layers(layers: list[Path]) -> list[Path]:

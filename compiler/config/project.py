@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from compiler._util.paths import display_path
@@ -127,6 +128,8 @@ def load_config(path: Path | None = None) -> ProjectConfig:
             return ProjectConfig()
     elif not path.is_file():
         raise ConfigError.at(display_path(path), "configuration file not found", hint="check the --config path")
+    if _only_comments(path):  # every key is optional: a file of comments (as `init` writes it) means the defaults
+        return ProjectConfig()
     problems: list[Problem] = []
     loaded = load_yaml(path, path.resolve().parent, problems)
     if loaded is None:
@@ -137,3 +140,10 @@ def load_config(path: Path | None = None) -> ProjectConfig:
         from compiler.validate.problems import schema_problems
 
         raise ConfigError(schema_problems(loaded, exc, ProjectConfig)) from None
+
+
+def _only_comments(path: Path) -> bool:
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader) is None
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        return False  # the loader reports it, placed

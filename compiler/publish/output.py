@@ -16,6 +16,7 @@ from typing import IO
 
 from compiler._util.paths import display_path
 from compiler.errors import BuildBusy, Location, Problem, UsageError
+from compiler.publish.manifest import MANIFEST
 
 _OWN_FOLDER = "build into a folder of its own, e.g. --out build"
 
@@ -27,6 +28,7 @@ def refuse_unsafe_out(out: Path, content: Path, *audiences: Path) -> None:
     anything is read or written.
     """
     target = Path(os.path.abspath(out)).resolve()
+    _refuse_foreign(target)
     if (target / ".git").exists():
         raise UsageError.at(
             display_path(target),
@@ -47,6 +49,19 @@ def refuse_unsafe_out(out: Path, content: Path, *audiences: Path) -> None:
             display_path(target),
             f"--out {relation} the {name} folder ({display_path(kept)}): a build replaces --out whole",
             hint=_OWN_FOLDER,
+        )
+
+
+def _refuse_foreign(target: Path) -> None:
+    """A build replaces --out whole: refuse a file, or a folder that holds anything but a previous build's output
+    (a previous build always wrote manifest.json at its top)."""
+    if target.exists() and not target.is_dir():
+        raise UsageError.at(display_path(target), "--out is a file, not a folder", hint=_OWN_FOLDER)
+    if target.is_dir() and not (target / MANIFEST).is_file() and any(target.iterdir()):
+        raise UsageError.at(
+            display_path(target),
+            f"--out holds files that are not a docs-compile build (no {MANIFEST}): a build replaces --out whole",
+            hint="build into an empty or new folder, or remove this one if it is meant to be replaced",
         )
 
 

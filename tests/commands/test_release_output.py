@@ -109,3 +109,70 @@ def test_serve_builds_into_its_own_folder_and_leaves_the_release_output_alone(pr
         time.sleep(0.1)
     assert not served.exists(), "serve leaves its folder behind"
     assert _snapshot(project / "build") == before
+
+
+def test_an_out_folder_that_is_not_a_previous_build_is_never_replaced(
+    copy_examples: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    project = copy_examples("review-sentiment", audiences=False)
+    write_tree(project, {"other/important.txt": "keep me", "afile": "x"})
+    result = cli("build", "--no-pdf", "--out", "other")
+    assert result.exit_code == 2
+    assert "error: other: --out holds files that are not a docs-compile build (no manifest.json)" in result.stderr
+    assert (project / "other/important.txt").read_text() == "keep me"
+    assert "--out is a file" in cli("build", "--no-pdf", "--out", "afile").stderr
+    (project / "empty").mkdir()
+    assert cli("build", "--no-pdf", "-q", "--audience", "leadership", "--out", "empty").exit_code == 0
+    # A previous build is replaced as before.
+    assert cli("build", "--no-pdf", "-q", "--audience", "technical", "--out", "empty").exit_code == 0
+
+
+def test_a_docs_compile_yaml_of_comments_only_means_the_defaults(project: Path, cli: Callable[..., Any]) -> None:
+    write_tree(project, {"docs-compile.yaml": "# every key is optional\n# content: content\n"})
+    write_tree(project, {"content/demo/model.yaml": scaffold("demo")})
+    assert cli("validate").stdout == "ok: 1 model(s) valid: demo\n"
+
+
+def test_serve_on_a_busy_port_is_an_input_error_before_any_build(project: Path) -> None:
+    import socket
+
+    write_tree(project, {"content/demo/model.yaml": scaffold("demo")})
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        done = subprocess.run(
+            [*_docs_compile(), "serve", "--port", port],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: 127.0.0.1:{port}: cannot serve on this port: ")
+    assert "Traceback" not in done.stderr and "(hint: choose another --port)" in done.stderr
+
+
+def test_serve_rebuilds_when_an_audiences_folder_appears_after_it_started(project: Path) -> None:
+    write_tree(project, {"content/demo/model.yaml": scaffold("demo")})
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    server = subprocess.Popen(
+        [*_docs_compile(), "serve", "--port", "0", "--audience", "leadership"],
+        cwd=project,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        found = re.search(r"on (http://127\.0\.0\.1:\d+/)", server.stderr.readline())
+        assert found
+        write_tree(project, {"audiences/leadership/sections/brief.md.j2": "## Our brief\n\nMade after serve began.\n"})
+        assert server.stderr.readline().strip() == "rebuilt"
+        with urllib.request.urlopen(found.group(1) + "demo/leadership/", timeout=30) as response:
+            assert b"Made after serve began." in response.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

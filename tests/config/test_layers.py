@@ -78,7 +78,9 @@ def test_extends_of_an_unknown_audience_names_every_layers_audiences(project: Pa
 
 def test_packaged_audiences_can_be_left_out(project: Path) -> None:
     write_tree(project, {"audiences/only/audience.yaml": {"title": "Only", "description": "d", "sections": ["a"]}})
-    assert [a.name for a in load_audiences(audience_layers(None, packaged=False))] == ["only"]
+    assert [a.name for a in load_audiences(audience_layers(None, packaged=False), own_only=True)] == ["only"]
+    (only,) = load_audiences(audience_layers(None, packaged=False), own_only=True)
+    assert only.common == (AUDIENCES / "_common",)  # the shared templates still come from the package
     with pytest.raises(ConfigError, match="audiences folder not found"):
         audience_layers(Path("elsewhere"))
 
