@@ -2,7 +2,9 @@
 
 The repository's own mkdocs.yml is trusted configuration, but MkDocs lets a configuration run Python
 (`hooks:`, plugins), read the environment (`!ENV`), read files anywhere (`!relative`, `theme.custom_dir`,
-`INHERIT`) and add remote script or style to every page (`extra_javascript`, `extra_css`). Each of those
+`INHERIT`), add remote script, style or fonts to every page (`extra_javascript`, `extra_css`, `theme.font`,
+`extra.analytics`), and run Markdown extensions over pages whose text comes from untrusted sources and
+templates (`pymdownx.snippets` would let a template include any file). Each of those
 is refused with a placed error unless the file itself allows it by name under
 `extra: {docs_compile: {allow: [...]}}`, so an edit that adds one is visible in review.
 """
@@ -19,6 +21,7 @@ import yaml
 from compiler._util.paths import display_path
 from compiler._util.text import closest
 from compiler.errors import ConfigError, Location, Problem
+from compiler.render.markup import MARKDOWN_EXTENSIONS
 
 ALLOWED_PLUGINS = frozenset({"search", "material/search"})
 """Plugins the shipped mkdocs.yml uses; any other installed plugin is code and needs `plugin:<name>`."""
@@ -123,10 +126,10 @@ def _allowed(root: yaml.MappingNode, problems: list[_Found]) -> set[str]:
     names = set()
     for item in allow.value:
         name = str(item.value)
-        if name in PERMISSIONS or (name.startswith("plugin:") and len(name) > len("plugin:")):
+        if name in PERMISSIONS or any(name.startswith(p) and len(name) > len(p) for p in ("plugin:", "extension:")):
             names.add(name)
             continue
-        known = [*PERMISSIONS, "plugin:<name>"]
+        known = [*PERMISSIONS, "plugin:<name>", "extension:<name>"]
         suggestion = closest(name, known)
         problems.append(_at(item, f"unknown allow '{name}' ({suggestion or 'known: ' + ', '.join(known)})", ""))
     return names
@@ -139,6 +142,14 @@ def _key_problems(root: yaml.MappingNode, config_dir: Path, allowed: set[str]) -
         found.append(_at(keys["hooks"], "hooks run Python code during the build", "hooks"))
     if "INHERIT" in keys:
         found.append(_at(keys["INHERIT"], "INHERIT reads another configuration file", "inherit"))
+    font = _mapping(keys.get("theme")).get("font")
+    if font is not None and not (isinstance(font, yaml.ScalarNode) and font.value.lower() == "false"):
+        found.append(
+            _at(font, "theme.font loads the fonts from Google Fonts in every reader's browser", "remote_assets")
+        )
+    analytics = _mapping(keys.get("extra")).get("analytics")
+    if analytics is not None:
+        found.append(_at(analytics, "extra.analytics sends every reader's visits to a third party", "remote_assets"))
     custom_dir = _mapping(keys.get("theme")).get("custom_dir")
     if isinstance(custom_dir, yaml.ScalarNode) and not _inside(config_dir / str(custom_dir.value), config_dir):
         found.append(_at(custom_dir, f"theme.custom_dir {custom_dir.value} is outside the project", "custom_dir"))
@@ -146,6 +157,12 @@ def _key_problems(root: yaml.MappingNode, config_dir: Path, allowed: set[str]) -
         for item, path in _assets(keys.get(key)):
             if _REMOTE.match(path):
                 found.append(_at(item, f"{key} {path} is not a file of the site", "remote_assets"))
+    for item, name in _plugins(keys.get("markdown_extensions")):
+        if name not in MARKDOWN_EXTENSIONS and f"extension:{name}" not in allowed:
+            message = (
+                f"Markdown extension '{name}' runs on every generated page, whose text comes from untrusted sources"
+            )
+            found.append(_at(item, message, f"extension:{name}"))
     for item, name in _plugins(keys.get("plugins")):
         if name not in ALLOWED_PLUGINS and f"plugin:{name}" not in allowed and _installed(name):
             found.append(_at(item, f"plugin '{name}' runs code and is not allowed", f"plugin:{name}"))

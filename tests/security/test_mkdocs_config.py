@@ -140,11 +140,35 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
     return []
 
 
+ALLOW_SNIPPETS = "extra:\n  docs_compile:\n    allow: ['extension:pymdownx.snippets']\n"
+
+
 def test_item2_relative_outside_the_project_is_refused(tmp_path: Path) -> None:
     text = "site_name: x\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: !relative $config_dir/../..\n"
-    assert _problems(tmp_path, text) == ["4:18: !relative $config_dir/../.. leads outside the project"]
+    assert _problems(tmp_path, text + ALLOW_SNIPPETS) == ["4:18: !relative $config_dir/../.. leads outside the project"]
     inside = "site_name: x\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: !relative $config_dir/docs\n"
-    assert _problems(tmp_path, inside) == []
+    assert _problems(tmp_path, inside + ALLOW_SNIPPETS) == []
+
+
+def test_a_markdown_extension_beyond_the_shared_dialect_needs_an_allow(tmp_path: Path) -> None:
+    """An extension runs over every generated page: pymdownx.snippets would let an audience template copy any
+    repository file (.env) into the site."""
+    text = "site_name: x\nmarkdown_extensions:\n  - abbr\n  - pymdownx.snippets\n  - pymdownx.keys: {}\n"
+    assert _problems(tmp_path, text) == [
+        "4:5: Markdown extension 'pymdownx.snippets' runs on every generated page, whose text comes from untrusted sources",
+        "5:20: Markdown extension 'pymdownx.keys' runs on every generated page, whose text comes from untrusted sources",
+    ]
+    allowed = text + "extra:\n  docs_compile:\n    allow: ['extension:pymdownx.snippets', 'extension:pymdownx.keys']\n"
+    assert _problems(tmp_path, allowed) == []
+
+
+def test_remote_fonts_and_analytics_need_an_allow(tmp_path: Path) -> None:
+    text = "site_name: x\ntheme:\n  name: material\n  font:\n    text: Roboto\nextra:\n  analytics:\n    provider: google\n"
+    assert _problems(tmp_path, text) == [
+        "5:5: theme.font loads the fonts from Google Fonts in every reader's browser",
+        "8:5: extra.analytics sends every reader's visits to a third party",
+    ]
+    assert _problems(tmp_path, "site_name: x\ntheme:\n  name: material\n  font: false\n") == []
     assert _problems(tmp_path, "site_name: x\nx: !relative $docs_dir/../../etc\n") == [
         "2:4: !relative $docs_dir/../../etc leads outside the project"
     ]
