@@ -49,6 +49,8 @@ def command(ctx: click.Context) -> None:
         echo(f"{row['name']}: {row['title']} ({row['origin']}: {row['configured_in']}{extends})")
         if row["overrides"]:
             echo(f"    overrides: {', '.join(row['overrides'])}")
+        if row["unused"]:
+            echo(f"    not used (a misspelt name?): {', '.join(row['unused'])}")
 
 
 def _row(audience: Audience, packaged: Path) -> dict[str, Any]:
@@ -65,7 +67,16 @@ def _row(audience: Audience, packaged: Path) -> dict[str, Any]:
         "extends": audience.config.extends,
         "layers": [display_path(f) for f in audience.search_path],
         "overrides": files if overridden else [],
+        "unused": [f for f in files if not _used(f, audience, packaged)] if overridden else [],
     }
+
+
+def _used(rel: str, audience: Audience, packaged: Path) -> bool:
+    """A file of an override replaces a packaged file, or is a section template the audience lists."""
+    listed = {f"sections/{s}.md.j2" for s in audience.config.sections}
+    return rel in listed or any(
+        (folder / rel).is_file() for folder in audience.search_path if folder.resolve().parent == packaged
+    )
 
 
 @command.command("copy")

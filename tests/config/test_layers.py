@@ -164,3 +164,32 @@ def test_a_bad_docs_compile_yaml_is_a_placed_error_for_every_command(project: Pa
     result = cli("validate")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: docs-compile.yaml:2:1: ")
+
+
+def test_the_audiences_command_lists_origins_overrides_and_files_that_replace_nothing(
+    project: Path, cli: Callable[..., Any]
+) -> None:
+    write_tree(
+        project,
+        {
+            "audiences/clinician/print.css": "h1 { color: teal; }\n",
+            "audiences/clinician/section/warnings.md.j2": "## Misplaced\n",
+            "audiences/ward/audience.yaml": {
+                "title": "Ward summary",
+                "description": "For ward nurses.",
+                "extends": "clinician",
+                "sections": ["warnings"],
+            },
+        },
+    )
+    lines = cli("audiences").stdout.splitlines()
+    assert "clinician: Clinician summary (overridden: " in lines[2]
+    assert lines[3:5] == [
+        "    overrides: print.css, section/warnings.md.j2",
+        "    not used (a misspelt name?): section/warnings.md.j2",
+    ]
+    assert lines[-1] == "ward: Ward summary (own: audiences/ward/audience.yaml, extends clinician)"
+    copied = cli("audiences", "copy", "leadership")
+    assert copied.exit_code == 0 and (project / "audiences/leadership/sections/brief.md.j2").is_file()
+    again = cli("audiences", "copy", "leadership")
+    assert again.exit_code == 2 and "already exists; copy never overwrites" in again.stderr
