@@ -18,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -39,6 +40,8 @@ TASKS_PER_WORKER = 16
 worker costs about a second of imports, so not much more often than that)."""
 Attachments = Mapping[str, Mapping[str, bytes]]
 """Per model id: file name → bytes, embedded by profiles with `attachments: sources`."""
+Authors = Mapping[str, str]
+"""Per model id: the organisation a PDF names as its Author."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class PdfTask:
     roots: tuple[Path, ...]
     attachments: tuple[tuple[str, bytes], ...] = ()
     time_limit: int = TIME_LIMIT_S
+    author: str = ""
+    """The PDF's Author: the organisation responsible for the model (empty: the document's authors)."""
 
 
 @dataclass
@@ -75,6 +80,7 @@ def write_pdfs(
     allowed_roots: Iterable[Path] = (),
     time_limit: int = TIME_LIMIT_S,
     cache: Cache | None = None,
+    authors: Authors | None = None,
 ) -> list[dict[str, Any]]:
     """Render every document whose audience asks for a PDF; one manifest entry per PDF, in input order.
 
@@ -82,12 +88,15 @@ def write_pdfs(
     source YAML files and manifest.json that `attachments: sources` profiles embed. `allowed_roots`
     are extra folders (e.g. the content folder) the renderer may read images from. With a `cache`,
     a PDF whose inputs are unchanged is copied from it, and the others are stored in it; diagrams
-    are kept in the build cache (`cache_dir`, default: the cache's folder).
+    are kept in the build cache (`cache_dir`, default: the cache's folder). `authors` (model id → organisation)
+    is what each model's PDFs give as their Author; a model without one names the document's authors.
     """
     if cache_dir is None and cache is not None:
         cache_dir = cache.root
     tasks = _tasks(documents, Path(pdf_dir), profile, Path(asset_root).resolve(), attachments, cache_dir, allowed_roots)
-    tasks = [replace(task, time_limit=time_limit) for task in tasks]
+    tasks = [
+        replace(task, time_limit=time_limit, author=(authors or {}).get(task.document.model_id, "")) for task in tasks
+    ]
     keys = [pdf_key(task) if cache is not None else "" for task in tasks]
     outcomes: list[_Outcome | None] = [_from_cache(cache, task, key) for task, key in zip(tasks, keys, strict=True)]
     todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
@@ -124,6 +133,7 @@ def pdf_key(task: PdfTask) -> str:
         task.profile.model_dump(mode="json"),
         [(name, sha256_bytes(body)) for name, body in task.attachments],
         os.environ.get("SOURCE_DATE_EPOCH", ""),
+        task.author,
     )
 
 
@@ -286,13 +296,14 @@ def render_pdf(task: PdfTask) -> dict[str, Any]:
     """Render one document to task.out_path (atomically) and return its manifest entry."""
     doc, profile = task.document, task.profile
     _write_assets(task)
-    body = prepare_body(doc, task.asset_dir, task.cache_dir)
+    body = prepare_body(doc, task.asset_dir, task.cache_dir, profile)
     when = document_date(doc.meta.release_date)
     fetcher = make_url_fetcher(task.roots)
     wanted_toc = doc.audience.config.pdf.toc
-    rendered = _layout(task, build_html(doc, profile, body, toc=bool(wanted_toc), dates=_w3c(when)), fetcher)
+    html = partial(build_html, doc, profile, body, dates=_w3c(when), author=task.author)
+    rendered = _layout(task, html(toc=bool(wanted_toc)), fetcher)
     if wanted_toc is None and len(rendered.pages) >= TOC_MIN_PAGES:
-        rendered = _layout(task, build_html(doc, profile, body, toc=True, dates=_w3c(when)), fetcher)
+        rendered = _layout(task, html(toc=True), fetcher)
     pdf = rendered.write_pdf(**_pdf_options(task, fetcher, when))
     data = finish_pdf(pdf, profile, doc)
     task.out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -401,7 +412,8 @@ def finish_pdf(pdf: bytes, profile: PdfProfile, document: Document) -> bytes:
             _scope_table_headers(root.StructTreeRoot)
         out = io.BytesIO()
         # deterministic_id derives /ID from the content; metadata is not touched, so no "now" dates.
-        handle.save(out, deterministic_id=True, fix_metadata_version=False)
+        # Linearizing (qpdf's) reorders the objects the same way for the same input: the bytes stay reproducible.
+        handle.save(out, deterministic_id=True, fix_metadata_version=False, linearize=profile.linearize)
     return out.getvalue()
 
 

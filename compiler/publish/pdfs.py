@@ -6,6 +6,7 @@ The PDFs themselves are laid out and written by `compiler.publish.pdf`.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from compiler.errors import UsageError
 from compiler.render.document import Document
 from compiler.render.engine import RenderInput
 from compiler.render.incremental import Progress
+from compiler.schema import Source
 
 
 def publish_pdfs(
@@ -42,6 +44,7 @@ def publish_pdfs(
         raise UsageError("this installation cannot write PDFs (hint: build the site alone with --no-pdf)") from None
     wanted = [d for d in documents if "pdf" in d.audience.config.outputs]
     attachments = {m.source.model.id: archival_files(m) for m in models}
+    authors = {m.source.model.id: author for m in models if (author := responsible_organisation(m.source))}
     with tempfile.TemporaryDirectory(prefix="docs-compile-assets-") as tmp:
         asset_root = Path(tmp)
         _write_assets(wanted, asset_root)
@@ -55,8 +58,27 @@ def publish_pdfs(
             attachments=attachments,
             allowed_roots=[content],
             cache=cache,
+            authors=authors,
         )
     return [{**e, "audience_slug": f"{e['model']}/{e['audience']}"} for e in entries]
+
+
+_RESPONSIBLE = (re.compile(r"\bmanufacturer\b", re.I), re.compile(r"\bdeveloper\b", re.I))
+
+
+def responsible_organisation(source: Source) -> str:
+    """Who a PDF names as its Author: the organisation responsible for the model, not everyone who took part.
+
+    The first developer whose role names them the manufacturer, else the first whose role names them a developer
+    (not a validator, a data partner, or the vendor of a component), else the first one listed; empty when the
+    source lists none.
+    """
+    developers = source.model.developers or []
+    for role in _RESPONSIBLE:
+        for developer in developers:
+            if role.search(developer.role or ""):
+                return str(developer.name)
+    return str(developers[0].name) if developers else ""
 
 
 def _write_assets(documents: list[Document], asset_root: Path) -> None:

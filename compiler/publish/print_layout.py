@@ -19,7 +19,7 @@ from jinja2.sandbox import SecurityError
 
 from compiler._util.paths import display_path
 from compiler._util.safe_open import read_text
-from compiler.config.profiles import PdfProfile, inches
+from compiler.config.profiles import RUNNING_GAP, RUNNING_LINE_HEIGHT, PdfProfile, inches
 from compiler.errors import CompilerError, Location, Problem, RenderError
 from compiler.publish.mermaid_svg import Diagram, render_diagram
 from compiler.render.document import Document
@@ -49,13 +49,15 @@ class PrintBody:
     headings: tuple[Heading, ...]
 
 
-def prepare_body(document: Document, asset_dir: Path, cache_dir: Path) -> PrintBody:
-    """Body HTML for print: diagrams rendered to files under asset_dir, images turned into figures."""
+def prepare_body(document: Document, asset_dir: Path, cache_dir: Path, profile: PdfProfile) -> PrintBody:
+    """Body HTML for print: diagrams rendered to files under asset_dir and sized for the profile's page, images
+    turned into figures, and the marks pagination needs (see `_paginate`)."""
     import lxml.html
 
     root = lxml.html.fragment_fromstring(to_html(document.markdown) or "<p></p>", create_parent="div")
-    _diagrams(root, document, asset_dir, cache_dir)
+    _diagrams(root, document, asset_dir, cache_dir, PrintArea.of(profile))
     _figures(root)
+    _paginate(root)
     headings = tuple(
         Heading(int(h.tag[1]), h.get("id", ""), " ".join(h.text_content().split()))
         for h in root.iter("h1", "h2", "h3", "h4")
@@ -64,16 +66,42 @@ def prepare_body(document: Document, asset_dir: Path, cache_dir: Path) -> PrintB
     return PrintBody((root.text or "") + html, headings)
 
 
-PRINT_AREA_PX = (600.0, 660.0)
-"""Width and height a portrait page leaves a figure and its caption, in CSS px (Letter and A4, the profiles' margins)."""
-LANDSCAPE_AREA_PX = (850.0, 560.0)
-MIN_LABEL_SCALE = 0.75
-"""Below this scale (labels under about 7 pt) a wide figure gets a landscape page of its own."""
+CAPTION_SHARE = 0.2
+"""Share of the type area's height kept for a figure's caption."""
+LABEL_PT = 9.0
+"""Size Mermaid's labels print at when a diagram is not scaled (16 px text at 0.75)."""
+
+
+@dataclass(frozen=True)
+class PrintArea:
+    """Room a figure has on a portrait and on a landscape page (width, height in CSS px), and the smallest scale
+    that keeps its labels at the profile's smallest text size."""
+
+    portrait: tuple[float, float]
+    landscape: tuple[float, float]
+    min_scale: float
+
+    @classmethod
+    def of(cls, profile: PdfProfile) -> PrintArea:
+        width, height = profile.page_inches
+        m = profile.margins
+        across = width - inches(m.left) - inches(m.right)
+        down = height - inches(m.top) - inches(m.bottom)
+        wide_across = height - inches(m.left) - inches(m.right)
+        wide_down = width - landscape_top(profile) - inches(m.bottom)
+        keep = 1 - CAPTION_SHARE
+        return cls(
+            portrait=(across * 96, down * keep * 96),
+            landscape=(wide_across * 96, wide_down * keep * 96),
+            min_scale=inches(profile.min_font_size) * 72 / LABEL_PT,
+        )
+
+
 _LEFT_RIGHT = re.compile(r"^(\s*(?:flowchart|graph))\s+(LR|RL)\b")
 CAPTION_CLASS = "diagram-caption"
 
 
-def _diagrams(root: Any, document: Document, asset_dir: Path, cache_dir: Path) -> None:
+def _diagrams(root: Any, document: Document, asset_dir: Path, cache_dir: Path, area: PrintArea) -> None:
     from lxml.html import Element
 
     section, heading = "the beginning of the document", ""
@@ -87,7 +115,7 @@ def _diagrams(root: Any, document: Document, asset_dir: Path, cache_dir: Path) -
             continue
         count += 1
         where = f"{document.model_id}: {document.audience.name} document, diagram {count} in {section}"
-        diagram, landscape = _printable(element.text_content(), cache_dir, where)
+        diagram, landscape = _printable(element.text_content(), cache_dir, where, area)
         target = asset_dir / "diagrams" / diagram.file_name
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.is_file() or target.read_bytes() != diagram.svg:
@@ -103,7 +131,7 @@ def _diagrams(root: Any, document: Document, asset_dir: Path, cache_dir: Path) -
             {
                 "src": f"diagrams/{diagram.file_name}",
                 "alt": alt,
-                "style": _image_size(diagram, LANDSCAPE_AREA_PX if landscape else PRINT_AREA_PX),
+                "style": _image_size(diagram, area.landscape if landscape else area.portrait),
             },
         )
         figure.append(image)
@@ -127,19 +155,21 @@ def _written_caption(element: Any) -> Any:
     return None
 
 
-def _printable(source: str, cache_dir: Path, where: str) -> tuple[Diagram, bool]:
+def _printable(source: str, cache_dir: Path, where: str, area: PrintArea) -> tuple[Diagram, bool]:
     """The diagram as printed, and whether it needs a landscape page.
 
     A left-to-right flowchart is laid out top to bottom as well, and the layout whose labels print
     larger on a portrait page wins: a wide chain of boxes shrinks to unreadable labels across a page.
+    A diagram whose labels would print below the profile's smallest text size gets a landscape page
+    when its labels print larger there.
     """
     diagram = render_diagram(source, cache_dir, where=where)
     if _LEFT_RIGHT.match(source):
         upright = render_diagram(_LEFT_RIGHT.sub(r"\1 TB", source, count=1), cache_dir, where=where)
-        if _scale(upright, PRINT_AREA_PX) > _scale(diagram, PRINT_AREA_PX) * 1.15:
+        if _scale(upright, area.portrait) > _scale(diagram, area.portrait) * 1.15:
             diagram = upright
-    portrait = _scale(diagram, PRINT_AREA_PX)
-    landscape = portrait < MIN_LABEL_SCALE and _scale(diagram, LANDSCAPE_AREA_PX) > portrait * 1.2
+    portrait = _scale(diagram, area.portrait)
+    landscape = portrait < area.min_scale and _scale(diagram, area.landscape) > portrait * 1.1
     return diagram, landscape
 
 
@@ -149,10 +179,8 @@ def _scale(diagram: Diagram, area: tuple[float, float]) -> float:
 
 
 def _image_size(diagram: Diagram, area: tuple[float, float]) -> str:
-    # Mermaid lays out at 16 px text; 0.75 keeps labels at about body size, never wider or taller than the page.
-    height = diagram.height_px * 0.75
-    fit = min(1.0, area[1] / height) if height else 1.0
-    return f"width: {diagram.width_px * 0.75 * fit:.1f}px; max-width: 100%"
+    # Mermaid lays out at 16 px text; 0.75 prints labels at 9 pt, never wider or taller than the page.
+    return f"width: {diagram.width_px * 0.75 * _scale(diagram, area):.1f}px; max-width: 100%"
 
 
 def _figures(root: Any) -> None:
@@ -183,7 +211,12 @@ def _figures(root: Any) -> None:
 
 
 def page_css(profile: PdfProfile) -> str:
-    """The profile's part of the style sheet: paper, margins, body size, fonts shipped in the package.
+    """The profile's part of the style sheet: paper, margins, where the running header and footer sit, text
+    sizes (as the variables --body-size, --table-size and --small-size the print style sheets use), fonts.
+
+    The running header and footer sit against the body text, a gap away from it, so that they stay as far
+    from the page's edge as the profile's margins allow. A landscape page (a wide figure) is bound on its
+    top edge: it gets the left margin there, plus the room of the running header.
 
     The family is called "DejaVu Sans" because diagram SVGs ask for that name: they then use the same
     shipped file (one embedded font, not two) instead of whatever the machine has installed.
@@ -203,13 +236,156 @@ def page_css(profile: PdfProfile) -> str:
     mono = (
         f'@font-face {{ font-family: "DejaVu Sans Mono"; src: url("{(FONTS_DIR / "DejaVuSansMono.ttf").as_uri()}"); }}'
     )
+    small, gap = profile.min_font_size, RUNNING_GAP
+    running = f"font-size: {small}; line-height: {RUNNING_LINE_HEIGHT};"
     return (
         f"{faces}\n{mono}\n"
-        f"@page {{ size: {size}; margin: {m.top} {m.right} {m.bottom} {m.left}; }}\n"
-        f"@page landscape {{ size: {size} landscape; }}\n"
-        f":root {{ --body-size: {profile.body_font_size}; --left-margin-in: {inches(m.left):.3f}; }}\n"
+        f"@page {{ size: {size}; margin: {m.top} {m.right} {m.bottom} {m.left};\n"
+        f"  @top-left {{ {running} vertical-align: bottom; padding-bottom: {gap}; }}\n"
+        f"  @top-right {{ {running} vertical-align: bottom; padding-bottom: {gap}; }}\n"
+        f"  @bottom-left {{ {running} vertical-align: top; padding-top: {gap}; }}\n"
+        f"  @bottom-right {{ {running} vertical-align: top; padding-top: {gap}; }}\n}}\n"
+        f"@page landscape {{ size: {size} landscape; margin-top: {landscape_top(profile):.3f}in; }}\n"
+        f":root {{ --body-size: {profile.body_font_size}; --table-size: {profile.table_font_size}; "
+        f"--small-size: {small}; }}\n"
         f"body {{ font-size: {profile.body_font_size}; }}\n"
     )
+
+
+def landscape_top(profile: PdfProfile) -> float:
+    """Top margin of a landscape page, in inches: its binding edge, so the left margin and the running header."""
+    m = profile.margins
+    return max(inches(m.top), inches(m.left) + profile.running_band)
+
+
+SMALL_TABLE_ROWS = 8
+"""A table with no more body rows than this (and not much text) is kept on one page."""
+SMALL_TABLE_CHARS = 1200
+LEAD_IN_CHARS = 300
+"""A paragraph this short right before a table or figure introduces it, and is kept with it."""
+
+
+def _paginate(root: Any) -> None:
+    """Classes the print style sheet keeps things together by (`keep-whole`, `lead-in`), table cells labelled by
+    their column (`data-label`, for layouts that print a row as a block), and the lines of a cell joined with
+    `<br>` (a list of items in one cell) as a list."""
+    _long_tokens(root)
+    for table in root.iter("table"):
+        _label_cells(table)
+        for cell in table.iter("td"):
+            _cell_list(cell)
+        rows = table.findall("tbody/tr") or table.findall("tr")
+        if len(rows) <= SMALL_TABLE_ROWS and len(table.text_content()) <= SMALL_TABLE_CHARS:
+            _add_class(table, "keep-whole")
+    for paragraph in list(root.iter("p")):
+        following = paragraph.getnext()
+        text = " ".join(paragraph.text_content().split())
+        if following is None or not text or len(text) > LEAD_IN_CHARS:
+            continue
+        label_only = len(paragraph) == 1 and paragraph[0].tag in ("strong", "b") and not (paragraph.text or "").strip()
+        introduces = _holds_table_or_figure(following) or (following.tag in ("ul", "ol") and text.endswith(":"))
+        if introduces or label_only:
+            _add_class(paragraph, "lead-in")
+
+
+LONG_TOKEN = re.compile(r"\S{24,}")
+"""A run this long without a space (a hash, a path, a URL) may break anywhere: it would push a table past the page
+edge, or squeeze every other column to let it through."""
+_VERBATIM = frozenset({"code", "pre", "script", "style"})
+
+
+def _long_tokens(root: Any) -> None:
+    """Wrap each long run of text outside code in `<span class="long-token">` (print.css lets it break anywhere)."""
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str) or element.tag in _VERBATIM:
+            continue
+        if element.text and LONG_TOKEN.search(element.text) and not _in_verbatim(element):
+            first, spans = _split_long(element.text)
+            element.text = first
+            for index, span in enumerate(spans):
+                element.insert(index, span)
+        parent = element.getparent()
+        if element.tail and LONG_TOKEN.search(element.tail) and parent is not None and not _in_verbatim(parent):
+            first, spans = _split_long(element.tail)
+            element.tail = first
+            for offset, span in enumerate(spans, start=1):
+                parent.insert(parent.index(element) + offset, span)
+
+
+def _in_verbatim(element: Any) -> bool:
+    return any(e.tag in _VERBATIM for e in element.iterancestors()) or element.tag in _VERBATIM
+
+
+def _split_long(text: str) -> tuple[str, list[Any]]:
+    """The text up to its first long run, and a span for each long run carrying the text after it as its tail."""
+    from lxml.html import Element
+
+    pieces = LONG_TOKEN.split(text)
+    spans = []
+    for token, after in zip(LONG_TOKEN.findall(text), pieces[1:], strict=True):
+        span = Element("span", {"class": "long-token"})
+        span.text, span.tail = token, after
+        spans.append(span)
+    return pieces[0], spans
+
+
+def _holds_table_or_figure(element: Any) -> bool:
+    if element.tag in ("table", "figure"):
+        return True
+    first = next(iter(element), None) if element.tag == "div" and not (element.text or "").strip() else None
+    return first is not None and first.tag in ("table", "figure")
+
+
+def _label_cells(table: Any) -> None:
+    headers = [" ".join(th.text_content().split()) for th in table.findall("thead/tr/th")]
+    if not headers:
+        return
+    for row in table.findall("tbody/tr"):
+        cells = row.findall("td")
+        if len(cells) == len(headers):
+            for cell, label in zip(cells, headers, strict=True):
+                cell.set("data-label", label)
+
+
+def _cell_list(cell: Any) -> None:
+    """`one<br>two<br>three` in a cell becomes a list of three items; a line under a value (`<br><span>`) stays."""
+    from lxml.html import Element
+
+    children = list(cell)
+    if not any(c.tag == "br" for c in children) or any(c.tag not in _INLINE for c in children):
+        return
+    segments: list[list[Any]] = [[cell.text or ""]]
+    for child in children:
+        if child.tag == "br":
+            segments.append([child.tail or ""])
+        else:
+            segments[-1].append(child)
+    if any(not "".join(_text(part) for part in segment).strip() for segment in segments):
+        return  # an empty line is spacing, not an item
+    listing = Element("ul", {"class": "cell-list"})
+    for text, *elements in segments:
+        item = Element("li")
+        item.text = text
+        item.extend(elements)  # an element moves with its tail
+        listing.append(item)
+    for child in children:
+        if child.tag == "br":
+            cell.remove(child)
+    cell.text = None
+    cell.append(listing)
+
+
+def _text(part: Any) -> str:
+    return part if isinstance(part, str) else part.text_content() + (part.tail or "")
+
+
+_INLINE = frozenset({"br", "code", "em", "strong", "a", "i", "b", "abbr"})
+
+
+def _add_class(element: Any, name: str) -> None:
+    classes = (element.get("class") or "").split()
+    if name not in classes:
+        element.set("class", " ".join([*classes, name]))
 
 
 def _template_env(document: Document) -> Any:
@@ -232,18 +408,27 @@ def _stylesheets(document: Document) -> str:
     return "\n".join(sheets)
 
 
-def build_html(document: Document, profile: PdfProfile, body: PrintBody, *, toc: bool, dates: str) -> str:
-    """The whole print HTML of one document; a failing print layout is a RenderError at its file and line."""
+def build_html(
+    document: Document, profile: PdfProfile, body: PrintBody, *, toc: bool, dates: str, author: str = ""
+) -> str:
+    """The whole print HTML of one document; a failing print layout is a RenderError at its file and line.
+
+    `author`, when given, is the document's one author (the organisation responsible for it): what the PDF's
+    Author field says, in place of every developer the source lists.
+    """
+    from dataclasses import replace
+
     from markupsafe import Markup
 
     settings = document.audience.config.pdf
+    meta = replace(document.meta, authors=(author,)) if author else document.meta
     css = page_css(profile)
     try:
         css += _stylesheets(document)
         template = _template_env(document).get_template(TEMPLATE)
         return str(
             template.render(
-                meta=document.meta,
+                meta=meta,
                 audience=document.audience.config,
                 profile=profile,
                 body=Markup(body.html),

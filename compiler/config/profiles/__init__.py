@@ -19,6 +19,13 @@ PROFILES_DIR = Path(__file__).parent
 PAGE_SIZES = {"letter": (8.5, 11.0), "a4": (210 / 25.4, 297 / 25.4)}
 """Page width and height in inches."""
 
+MIN_TEXT_PT = 6.0
+"""No profile may print text smaller than this (the FDA's own floor, 9 pt, is what its profile asks)."""
+RUNNING_GAP = "0.15in"
+"""Space between the running header (footer) and the body text."""
+RUNNING_LINE_HEIGHT = 1.35
+"""Line height of the running header and footer, in multiples of their size."""
+
 _LENGTH = r"^\d+(\.\d+)?(in|mm|cm|pt)$"
 _PER_INCH = {"in": 1.0, "mm": 25.4, "cm": 2.54, "pt": 72.0}
 
@@ -50,7 +57,7 @@ class PdfProfile(Node):
     page_size: Literal["letter", "a4"]
     """Paper: US Letter or ISO A4."""
     margins: Margins
-    """Page margins (the running header and footer sit inside the top and bottom margins)."""
+    """Page margins (the running header and footer sit inside the top and bottom margins, against the text)."""
     pdf_version: Literal["1.7", "2.0"] = "1.7"
     variant: Literal["pdf/a-2b", "pdf/a-3b", "pdf/ua-1"] | None = None
     """A PDF/A or PDF/UA conformance level, or none (plain PDF)."""
@@ -63,9 +70,16 @@ class PdfProfile(Node):
     attachments: Literal["none", "sources"] = "none"
     """'sources': embed the source YAML files and manifest.json as associated files (PDF/A-3)."""
     body_font_size: Length = "10pt"
-    """Body text size; 9–12 pt keeps to the FDA's readable range."""
+    """Narrative text size; 9–12 pt keeps to the FDA's readable range (it recommends 10–12 pt)."""
+    table_font_size: Length = "9pt"
+    """Table text size, header rows and code in cells included (the FDA recommends 9–10 pt)."""
+    min_font_size: Length = "9pt"
+    """The smallest text anywhere: running header and footer, captions, code, diagram labels."""
     min_margins: Margins | None = None
-    """Floors the margins must respect (checked when the profile is loaded), e.g. the FDA's."""
+    """How close anything printed, running header and footer included, may come to each edge (e.g. the FDA's
+    3/8 in, and 3/4 in on the binding side). Checked when the profile is loaded, and measured by the tests."""
+    linearize: bool = False
+    """Write a linearized PDF ("Fast Web View"): a viewer shows the first page before the whole file arrives."""
 
     @model_validator(mode="after")
     def _consistent(self) -> PdfProfile:
@@ -74,11 +88,33 @@ class PdfProfile(Node):
         size = inches(self.body_font_size) * 72
         if not 9 <= size <= 12:
             raise ValueError(f"body_font_size must be between 9pt and 12pt, got {self.body_font_size}")
+        smallest, table = inches(self.min_font_size) * 72, inches(self.table_font_size) * 72
+        if not MIN_TEXT_PT <= smallest <= table <= size:
+            raise ValueError(
+                f"font sizes must keep {MIN_TEXT_PT:g}pt <= min_font_size <= table_font_size <= body_font_size, "
+                f"got {self.min_font_size}, {self.table_font_size}, {self.body_font_size}"
+            )
         for side in ("top", "right", "bottom", "left"):
             floor = getattr(self.min_margins, side, None)
             if floor and inches(getattr(self.margins, side)) < inches(floor):
                 raise ValueError(f"margins.{side} {getattr(self.margins, side)} is below min_margins.{side} {floor}")
+            if floor and side in ("top", "bottom") and self.running_band_room(side) < inches(floor):
+                band = "header" if side == "top" else "footer"
+                raise ValueError(
+                    f"margins.{side} {getattr(self.margins, side)} leaves no room for the running {band} outside "
+                    f"min_margins.{side} {floor} (the {band} takes {self.running_band:.2f}in of it)"
+                )
         return self
+
+    @property
+    def running_band(self) -> float:
+        """Inches the running header (or footer) takes in its margin: a line of min_font_size text and the gap
+        between it and the body."""
+        return inches(self.min_font_size) * RUNNING_LINE_HEIGHT + inches(RUNNING_GAP)
+
+    def running_band_room(self, side: str) -> float:
+        """Inches left between the page edge and the running header (top) or footer (bottom)."""
+        return inches(getattr(self.margins, side)) - self.running_band
 
     @property
     def page_inches(self) -> tuple[float, float]:
