@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from compiler._util.hashing import sha256_file, source_sha256
 from compiler.cache import Cache, cache_root
 from compiler.config.audiences import Audience, audience_layers, load_audiences
+from compiler.config.packaged import packaged_mkdocs_config
 from compiler.errors import UsageError
 from compiler.load.reader import load_project
 from compiler.publish.output import refuse_unsafe_out, source_files
@@ -41,9 +42,9 @@ class BuildOptions:
     pdf: bool = True
     jobs: int = 1
     pdf_profile: str | None = None
-    mkdocs_config: Path | None = None
+    mkdocs_config: Path | Literal[False] | None = None
     """The repository's mkdocs.yml, merged over the packaged base; default: the working directory's, if any
-    (never an audience pack's: it is untrusted)."""
+    (never an audience pack's: it is untrusted); False: the packaged base alone."""
     cache_dir: Path | None = None
     """The build cache; default: $DOCS_COMPILE_CACHE, else .docs-compile-cache/ beside the content folder."""
 
@@ -68,7 +69,9 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     layers = audience_layers(options.audiences, options.packaged_audiences)
     refuse_unsafe_out(options.out, options.content, *layers)  # before anything is read or replaced
     cache = Cache(cache_root(Path(options.content).resolve().parent, options.cache_dir))
-    site_config = site_configuration(options.mkdocs_config)
+    site_config = site_configuration(
+        packaged_mkdocs_config() if options.mkdocs_config is False else options.mkdocs_config  # False: the base alone
+    )
     key = inputs_key(options.content, layers, site_config.files, _key_options(options))
     previous = previous_build(cache, key, options.out)
     if previous is not None:  # nothing changed since the build that wrote options.out

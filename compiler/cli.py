@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import Any, Literal, NoReturn, TextIO, TypeVar
 
 import click
 
@@ -56,6 +56,9 @@ class Settings:
     json: bool = False
     packaged_audiences: bool = True
     """Layer the packaged audiences under the repository's (docs-compile.yaml `packaged_audiences`)."""
+    mkdocs: Path | Literal[False] | None = None
+    """The repository's mkdocs.yml over the packaged base (docs-compile.yaml `mkdocs`): None the working
+    directory's when it exists, False the packaged base alone."""
 
     @classmethod
     def from_project(cls) -> Settings:
@@ -66,7 +69,14 @@ class Settings:
             return cls()
         config = load_config()
         audiences = Path(config.audiences) if config.audiences is not None else None
-        return cls(Path(config.content), audiences, Path(config.out), packaged_audiences=config.packaged_audiences)
+        mkdocs = config.mkdocs if config.mkdocs is False or config.mkdocs is None else Path(config.mkdocs)
+        return cls(
+            Path(config.content),
+            audiences,
+            Path(config.out),
+            packaged_audiences=config.packaged_audiences,
+            mkdocs=mkdocs,
+        )
 
 
 F = TypeVar("F", bound=Callable[..., Any])

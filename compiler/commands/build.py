@@ -85,6 +85,7 @@ def build_options(
         content=settings.content,
         audiences=settings.audiences,
         packaged_audiences=settings.packaged_audiences,
+        mkdocs_config=settings.mkdocs,
         out=settings.out,
         models=list(models),
         audience_names=list(audience_names),

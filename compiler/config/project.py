@@ -96,6 +96,9 @@ class ProjectConfig(Node):
     audiences: str | None = None
     """The repository's own audiences folder, layered over the packaged audiences (default: `audiences`
     when it exists). A folder there adds an audience or overrides a packaged one file by file."""
+    mkdocs: str | Literal[False] | None = None
+    """The repository's site configuration, merged over the packaged base (default: `mkdocs.yml` when it
+    exists); false: the packaged base alone, e.g. when `mkdocs.yml` is the repository's own package documentation."""
     packaged_audiences: bool = True
     """Build the packaged audiences (technical, regulatory, clinician, leadership) under the repository's own;
     false: only the repository's audiences folder."""

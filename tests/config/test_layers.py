@@ -193,3 +193,17 @@ def test_the_audiences_command_lists_origins_overrides_and_files_that_replace_no
     assert copied.exit_code == 0 and (project / "audiences/leadership/sections/brief.md.j2").is_file()
     again = cli("audiences", "copy", "leadership")
     assert again.exit_code == 2 and "already exists; copy never overwrites" in again.stderr
+
+
+def test_a_repository_whose_mkdocs_yml_documents_something_else_can_leave_it_out(
+    copy_examples: Callable[..., Path], cli: Callable[..., Any]
+) -> None:
+    project = copy_examples("review-sentiment", audiences=False)
+    write_tree(project, {"mkdocs.yml": "site_name: Our Python package\nplugins:\n  - search\n  - mkdocstrings\n"})
+    assert cli("build", "--no-pdf", "-q", "--audience", "leadership").exit_code == 2  # its plugin is not ours
+    write_tree(project, {"docs-compile.yaml": "mkdocs: false\n"})
+    assert cli("build", "--no-pdf", "-q", "--audience", "leadership").exit_code == 0
+    assert "Our Python package" not in (project / "build/site/index.html").read_text()
+    write_tree(project, {"docs-compile.yaml": "mkdocs: site/mkdocs.yml\n", "site/mkdocs.yml": "site_name: Models\n"})
+    assert cli("build", "--no-pdf", "-q", "--audience", "leadership").exit_code == 0
+    assert "<title>Models</title>" in (project / "build/site/index.html").read_text()
