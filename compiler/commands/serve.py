@@ -58,11 +58,12 @@ def _serve(settings: Settings, port: int, models: tuple[str, ...], audience_name
     # The handler looks the folder up on every request, so a swapped-in rebuild is served at once.
     server = _bind(port, functools.partial(_Handler, directory=str(site)))  # before a build that may take minutes
     options = build_options(settings, models, audience_names, pdf=False)
+    since = snapshot(watched_inputs(settings))
     try:
         build(options)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         echo(f"serving {site} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C to stop)", err=True)
-        for _ in _changes(lambda: watched_inputs(settings)):
+        for _ in _changes(lambda: watched_inputs(settings), since):
             try:
                 build(options)
                 echo("rebuilt", err=True)
@@ -94,33 +95,33 @@ def watched_inputs(settings: Settings) -> list[Path]:
     return [Path(settings.content), *own]
 
 
-def _changes(inputs: Callable[[], list[Path]]) -> Iterator[None]:
-    """Once per change to the inputs; the list is asked again after each, so a folder made later is watched too."""
-    try:
-        from watchfiles import watch
-    except ImportError:  # watchfiles is the [serve] extra; poll modification times without it
-        yield from _poll(inputs)
-        return
+def _changes(inputs: Callable[[], list[Path]], since: list[tuple[str, int]]) -> Iterator[None]:
+    """Once per change to the inputs since the snapshot `since` (taken before the first build, so an edit made
+    while it ran counts); the list of inputs is asked again each time, so a folder made later is watched too."""
+    last = since
     while True:
-        paths = inputs()
-        existing = [p for p in paths if p.exists()]
-        for changes in watch(*existing, rust_timeout=1000, yield_on_timeout=True):
-            if inputs() != paths or [p for p in paths if p.exists()] != existing:
-                yield None  # an input appeared or vanished: rebuild, and watch the new set
-                break
-            if changes:
-                yield None
-
-
-def _poll(inputs: Callable[[], list[Path]]) -> Iterator[None]:
-    def stamp() -> list[tuple[str, float]]:
-        files = [f for p in inputs() if p.exists() for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
-        return sorted((str(f), f.stat().st_mtime) for f in files)
-
-    last = stamp()
-    while True:
-        time.sleep(1)
-        now = stamp()
+        _wait(inputs())
+        now = snapshot(inputs())
         if now != last:
             last = now
             yield None
+
+
+def snapshot(paths: list[Path]) -> list[tuple[str, int]]:
+    """Every input file with its modification time (nanoseconds); a missing input is simply absent."""
+    files = [f for p in paths if p.exists() for f in ([p] if p.is_file() else sorted(p.rglob("*"))) if f.is_file()]
+    return [(str(f), f.stat().st_mtime_ns) for f in files]
+
+
+def _wait(paths: list[Path]) -> None:
+    """Until something under the inputs changes, or a second has passed (the snapshot decides what changed)."""
+    existing = [p for p in paths if p.exists()]
+    try:
+        from watchfiles import watch
+    except ImportError:  # watchfiles is the [serve] extra: without it, poll every second
+        time.sleep(1)
+        return
+    if not existing:
+        time.sleep(1)
+        return
+    next(iter(watch(*existing, rust_timeout=1000, yield_on_timeout=True, debounce=200)))

@@ -48,6 +48,19 @@ def test_an_audience_that_applies_to_no_model_is_nothing_to_build(
     assert _snapshot(project / "build") == before
 
 
+def _line(stream: Any, seconds: float = 120) -> str:
+    """The next line a process prints, or a failure after `seconds` (never a hung test run)."""
+    import queue
+    import threading
+
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=seconds)
+    except queue.Empty:
+        raise AssertionError(f"nothing printed within {seconds} s") from None
+
+
 def _docs_compile() -> list[str]:
     return [sys.executable, "-m", "compiler"]
 
@@ -94,7 +107,7 @@ def test_serve_builds_into_its_own_folder_and_leaves_the_release_output_alone(pr
     )
     try:
         assert server.stderr is not None
-        line = server.stderr.readline()
+        line = _line(server.stderr)
         found = re.search(r"serving (\S+) on (http://127\.0\.0\.1:\d+/)", line)
         assert found, line
         served = Path(found.group(1))
@@ -167,10 +180,10 @@ def test_serve_rebuilds_when_an_audiences_folder_appears_after_it_started(projec
     )
     try:
         assert server.stderr is not None
-        found = re.search(r"on (http://127\.0\.0\.1:\d+/)", server.stderr.readline())
+        found = re.search(r"on (http://127\.0\.0\.1:\d+/)", _line(server.stderr))
         assert found
         write_tree(project, {"audiences/leadership/sections/brief.md.j2": "## Our brief\n\nMade after serve began.\n"})
-        assert server.stderr.readline().strip() == "rebuilt"
+        assert _line(server.stderr).strip() == "rebuilt"
         with urllib.request.urlopen(found.group(1) + "demo/leadership/", timeout=30) as response:
             assert b"Made after serve began." in response.read()
     finally:
