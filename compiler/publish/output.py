@@ -28,7 +28,6 @@ def refuse_unsafe_out(out: Path, content: Path, *audiences: Path) -> None:
     anything is read or written.
     """
     target = Path(os.path.abspath(out)).resolve()
-    _refuse_foreign(target)
     if (target / ".git").exists():
         raise UsageError.at(
             display_path(target),
@@ -50,6 +49,7 @@ def refuse_unsafe_out(out: Path, content: Path, *audiences: Path) -> None:
             f"--out {relation} the {name} folder ({display_path(kept)}): a build replaces --out whole",
             hint=_OWN_FOLDER,
         )
+    _refuse_foreign(target)  # last: the messages above say more
 
 
 def _refuse_foreign(target: Path) -> None:

@@ -35,3 +35,11 @@ def minimal_source(model_id: str = "demo") -> dict[str, Any]:
 
     data: dict[str, Any] = yaml.safe_load(scaffold(model_id))
     return data
+
+
+def without_progress(stderr: str) -> str:
+    """What a command printed on stderr without the build's progress lines (`[  1.2 s] …`, printed outside a
+    terminal), i.e. its warnings and errors."""
+    import re
+
+    return "".join(line for line in stderr.splitlines(keepends=True) if not re.match(r"\[\s*\d+\.\d s\] ", line))
