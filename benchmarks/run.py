@@ -139,6 +139,9 @@ def snapshot_code(work: Path) -> Path:
     target = work / "code"
     if not (target / "compiler").is_dir():
         shutil.copytree(HERE.parent / "compiler", target / "compiler", ignore=shutil.ignore_patterns("__pycache__"))
+        # The packaged defaults sit beside the package in a checkout (compiler/config/packaged.py).
+        shutil.copytree(HERE.parent / "audiences", target / "audiences", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copyfile(HERE.parent / "mkdocs.yml", target / "mkdocs.yml")
     return target
 
 
