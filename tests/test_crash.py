@@ -86,7 +86,7 @@ def test_sigkill_at_random_moments_leaves_a_complete_build(tmp_path: Path) -> No
     for trial in range(1, TRIALS + 1):
         new = _write_source(root, f"Run {trial}")
         proc = _start(root)
-        time.sleep(chance.uniform(0.05, duration * 1.1))
+        time.sleep(chance.uniform(0.05, duration * 1.5))  # past the end often enough on a noisy machine
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=30)
         found = _complete_build_of(root / "build")
