@@ -14,7 +14,6 @@ from typing import Any, Literal
 from compiler._util.hashing import sha256_file, source_sha256
 from compiler.cache import Cache, cache_root
 from compiler.config.audiences import Audience, audience_layers, load_audiences
-from compiler.config.packaged import packaged_mkdocs_config
 from compiler.errors import UsageError
 from compiler.load.reader import load_project
 from compiler.publish.output import refuse_unsafe_out, source_files
@@ -69,9 +68,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     layers = audience_layers(options.audiences, options.packaged_audiences)
     refuse_unsafe_out(options.out, options.content, *layers)  # before anything is read or replaced
     cache = Cache(cache_root(Path(options.content).resolve().parent, options.cache_dir))
-    site_config = site_configuration(
-        packaged_mkdocs_config() if options.mkdocs_config is False else options.mkdocs_config  # False: the base alone
-    )
+    site_config = site_configuration(options.mkdocs_config)
     key = inputs_key(options.content, layers, site_config.files, _key_options(options))
     previous = previous_build(cache, key, options.out)
     if previous is not None:  # nothing changed since the build that wrote options.out

@@ -86,12 +86,11 @@ def _bind(port: int, handler: Any) -> http.server.ThreadingHTTPServer:
 def watched_inputs(settings: Settings) -> list[Path]:
     """What a rebuild depends on, whether or not it exists yet: the content folder, the repository's audiences,
     mkdocs.yml and its extra pages, docs-compile.yaml."""
-    from compiler.config.packaged import packaged_mkdocs_config
     from compiler.publish.site_config import site_configuration
 
     own = [settings.audiences or Path(DEFAULT_FOLDER), Path("mkdocs.yml"), Path(CONFIG_FILE)]
     with contextlib.suppress(CompilerError):  # a broken mkdocs.yml: the rebuild reports it
-        own += site_configuration(packaged_mkdocs_config() if settings.mkdocs is False else settings.mkdocs).files
+        own += site_configuration(settings.mkdocs).files
     return [Path(settings.content), *own]
 
 

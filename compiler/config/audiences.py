@@ -124,7 +124,7 @@ def load_audiences(
         if own is None:
             problems.append(_orphan(found[0], sorted(n for n, f in folders.items() if n != name)))
             continue
-        config = _read(own, next(r for r in roots if own.parent == r), problems)
+        config = _read(own, own.parent, problems)
         if config is not None:
             configs[name] = (own, config)
     common = tuple(r / COMMON_FOLDER for r in roots if (r / COMMON_FOLDER).is_dir())

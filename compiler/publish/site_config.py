@@ -18,7 +18,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -52,9 +52,12 @@ class SiteConfiguration:
         return self.own or self.base
 
 
-def site_configuration(own: Path | None = None) -> SiteConfiguration:
-    """The configuration of a build: `own` (default: the working directory's mkdocs.yml, if any) over the base."""
+def site_configuration(own: Path | Literal[False] | None = None) -> SiteConfiguration:
+    """The configuration of a build: `own` (default: the working directory's mkdocs.yml, if any; False: none)
+    over the base."""
     base = packaged_mkdocs_config()
+    if own is False:
+        return SiteConfiguration(base)
     if own is None:
         own = REPOSITORY_CONFIG if REPOSITORY_CONFIG.is_file() else None
     elif not own.is_file():

@@ -61,6 +61,13 @@ def _line(stream: Any, seconds: float = 120) -> str:
         raise AssertionError(f"nothing printed within {seconds} s") from None
 
 
+def _serve(project: Path) -> subprocess.Popen[str]:
+    """`docs-compile serve` of the leadership audience on a free port, its stderr readable."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    args = [*_docs_compile(), "serve", "--port", "0", "--audience", "leadership"]
+    return subprocess.Popen(args, cwd=project, env=env, stderr=subprocess.PIPE, text=True)
+
+
 def _docs_compile() -> list[str]:
     return [sys.executable, "-m", "compiler"]
 
@@ -97,14 +104,7 @@ def test_serve_builds_into_its_own_folder_and_leaves_the_release_output_alone(pr
     write_tree(project, {"content/demo/model.yaml": scaffold("demo")})
     write_tree(project, {"build/pdf/demo/technical.pdf": b"%PDF- the release", "build/manifest.json": "{}"})
     before = _snapshot(project / "build")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    server = subprocess.Popen(
-        [*_docs_compile(), "serve", "--port", "0", "--audience", "leadership"],
-        cwd=project,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = _serve(project)
     try:
         assert server.stderr is not None
         line = _line(server.stderr)
@@ -170,14 +170,7 @@ def test_serve_on_a_busy_port_is_an_input_error_before_any_build(project: Path) 
 
 def test_serve_rebuilds_when_an_audiences_folder_appears_after_it_started(project: Path) -> None:
     write_tree(project, {"content/demo/model.yaml": scaffold("demo")})
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    server = subprocess.Popen(
-        [*_docs_compile(), "serve", "--port", "0", "--audience", "leadership"],
-        cwd=project,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = _serve(project)
     try:
         assert server.stderr is not None
         found = re.search(r"on (http://127\.0\.0\.1:\d+/)", _line(server.stderr))
