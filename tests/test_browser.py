@@ -1,4 +1,9 @@
-"""Publish stage, seen as a reader sees it: the built site in headless Chromium, with no network but 127.0.0.1."""
+"""Publish stage, seen as a reader sees it: the built site in headless Chromium, with no network but 127.0.0.1.
+
+Besides loading offline and rendering, every page type passes axe-core without a serious or critical
+violation, in the light and dark palettes and at desktop and phone widths; diagrams keep legible text
+and no label under another; and what scrolls sideways can be scrolled with the keyboard.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.browser import ARGS, CHROMIUM, OPEN_SHADOW
+from helpers.browser import COLOUR_RULES, OPEN_SHADOW, axe_violations, chromium
 from helpers.project import AUDIENCES, CONTENT, EXAMPLES, REPO, minimal_source, write_tree
 from helpers.serving import serve
 
@@ -43,22 +48,13 @@ def server(built_site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (./scripts/test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=ARGS,
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
-def _open(browser: Any, url: str, shot: str) -> tuple[Any, list[str]]:
+def _open(browser: Any, url: str, shot: str, width: int = 1280, scheme: str = "light") -> tuple[Any, list[str]]:
     """Open url; returns the page and every problem seen (console errors, failed or foreign requests)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -122,4 +118,145 @@ def test_mermaid_diagrams_render_as_svg(browser: Any, server: str, built_site: P
     )
     page.locator(".mermaid").first.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "mermaid.png"))
+    assert problems == []
+
+
+VIEWS: list[tuple[int, str, tuple[str, ...]]] = [(1280, "light", ()), (390, "light", ()), (1280, "dark", COLOUR_RULES)]
+"""Every rule at desktop and phone widths in the light palette; the dark palette's own colours on the desktop."""
+
+DIAGRAMS_DRAWN = (
+    "() => [...document.querySelectorAll('.mermaid')].every(e => e.shadowRoot && e.shadowRoot.querySelector('svg'))"
+)
+
+DIAGRAMS = """() => [...document.querySelectorAll('div.mermaid')].map(box => {
+  const svg = box.shadowRoot.querySelector('svg');
+  const rect = (e) => e.getBoundingClientRect();
+  const sizes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+  const nodes = [...svg.querySelectorAll('g.node')].map(n => [n.textContent.trim(), rect(n)]);
+  const labels = [...svg.querySelectorAll('g.edgeLabel')].filter(l => l.textContent.trim())
+    .map(l => [l.textContent.trim(), rect(l.querySelector('text'))]);
+  const meet = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1
+    && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+  const overlaps = [];
+  labels.forEach(([text, at], i) => {
+    nodes.forEach(([node, box]) => { if (meet(at, box)) overlaps.push(`label '${text}' on node '${node}'`); });
+    labels.slice(i + 1).forEach(([other, box]) => { if (meet(at, box)) overlaps.push(`label '${text}' on label '${other}'`); });
+  });
+  return {smallest: Math.min(...sizes), overlaps, drawn: rect(svg).width, shown: box.clientWidth,
+          scrollable: box.scrollWidth > box.clientWidth, tabindex: box.getAttribute('tabindex'),
+          role: box.getAttribute('role'), name: box.getAttribute('aria-label')};
+})"""
+"""Each diagram: its smallest text as drawn (px), edge labels lying on a node or another label, its width drawn
+and shown, and how its box takes keyboard focus."""
+
+LEGIBLE_PX = 12
+
+
+def _page_types(site: Path) -> dict[str, str]:
+    """A page of every type the site has: catalog, model page, each audience's document, a datasheet, the
+    reading guides and the error page."""
+    documents = _pages(site)
+    model = documents[0].split("/")[0]
+    types = {"catalog": "", "model page": f"{model}/"}
+    types.update({f"{rel.split('/')[1]} document": rel for rel in documents})
+    datasheets = sorted(site.glob(f"{model}/datasheets/*/index.html"))
+    if datasheets:
+        types["datasheet"] = datasheets[0].parent.relative_to(site).as_posix() + "/"
+    types["how to read"] = "how-to-read/"
+    guide = sorted(site.glob("how-to-read/*/index.html"))[0].parent.name
+    types[f"how to read, {guide}"] = f"how-to-read/{guide}/"
+    types["error page"] = "404.html"
+    return types
+
+
+def _one_page_per_diagram_set(site: Path) -> list[str]:
+    """Per model, its first document page with a Mermaid diagram (the audiences show the same diagrams)."""
+    seen: dict[str, str] = {}
+    for index in sorted(site.glob("*/*/index.html")):
+        model = index.parent.parent.name
+        if model not in seen and 'class="mermaid"' in index.read_text(encoding="utf-8"):
+            seen[model] = index.relative_to(site).parent.as_posix() + "/"
+    return list(seen.values())
+
+
+def test_no_page_type_has_a_serious_or_critical_axe_violation(browser: Any, server: str, built_site: Path) -> None:
+    types = _page_types(built_site)
+    assert {"catalog", "model page", "technical document", "how to read", "error page"} <= set(types)
+    if EXAMPLES:
+        assert {"regulatory document", "clinician document", "leadership document", "datasheet"} <= set(types)
+    found: dict[str, list[str]] = {}
+    for name, rel in types.items():
+        for width, scheme, rules in VIEWS:
+            page, _ = _open(browser, server + rel, f"axe-{name.replace(' ', '-')}-{width}-{scheme}", width, scheme)
+            page.wait_for_function(DIAGRAMS_DRAWN, timeout=15_000)
+            violations = axe_violations(page, rules)
+            if violations:
+                found[f"{name} ({rel or '/'}) at {width} px, {scheme}"] = violations
+            page.close()
+    for _, scheme, rules in VIEWS[::2]:
+        page, _ = _open(browser, server, f"axe-search-{scheme}", scheme=scheme)
+        page.locator("input.md-search__input").click()
+        page.locator("input.md-search__input").press_sequentially("sensitivity", delay=20)
+        page.wait_for_selector(".md-search-result__item", timeout=10_000)
+        if violations := axe_violations(page, rules):
+            found[f"search results, {scheme}"] = violations
+        page.close()
+    assert found == {}
+
+
+def test_axe_reports_the_four_rules_when_the_fixes_are_taken_out(browser: Any, server: str, built_site: Path) -> None:
+    """The check above can fail: the same pages with the dialog's name, the site's style sheet and the
+    scrolling boxes' focus taken out again show the four rules the theme overrides fixed."""
+    rules: set[str] = set()
+    technical = next(rel for rel in _pages(built_site) if "/technical/" in rel)
+    for rel, width in (("", 1280), (technical, 390)):
+        page, _ = _open(browser, server + rel, f"axe-undone-{width}", width)
+        page.wait_for_function(DIAGRAMS_DRAWN, timeout=15_000)
+        page.evaluate("() => document.querySelector('.md-search').removeAttribute('aria-label')")
+        page.evaluate("() => document.querySelector('link[href$=\"docs-compile.css\"]').remove()")
+        page.wait_for_timeout(300)  # the boxes' sizes settle (docs-compile.js checks them again on a resize)
+        page.evaluate("() => document.querySelectorAll('[tabindex=\"0\"]').forEach(b => b.removeAttribute('tabindex'))")
+        rules |= {line.split(" ")[0] for line in axe_violations(page)}
+        page.close()
+    assert rules >= {"aria-dialog-name", "color-contrast", "link-in-text-block", "scrollable-region-focusable"}
+
+
+def test_diagrams_keep_legible_text_and_no_label_on_another(browser: Any, server: str, built_site: Path) -> None:
+    pages = _one_page_per_diagram_set(built_site)
+    assert pages, "no page has a Mermaid diagram"
+    for rel in pages:
+        for width in (1280, 390):
+            page, problems = _open(browser, server + rel, f"diagrams-{rel.split('/')[0]}-{width}", width)
+            page.wait_for_function(DIAGRAMS_DRAWN, timeout=15_000)
+            for number, diagram in enumerate(page.evaluate(DIAGRAMS), 1):
+                where = f"{rel} diagram {number} at {width} px"
+                assert diagram["smallest"] >= LEGIBLE_PX, where
+                assert diagram["overlaps"] == [], where
+                if diagram["drawn"] > diagram["shown"] + 1:  # wider than the column: scrolls, by keyboard too
+                    assert diagram["scrollable"], where
+                    assert (diagram["tabindex"], diagram["role"]) == ("0", "group"), where
+                    assert diagram["name"].startswith("Diagram: "), where
+            assert problems == [], rel
+            page.close()
+
+
+def test_what_scrolls_sideways_scrolls_from_the_keyboard(browser: Any, server: str, built_site: Path) -> None:
+    rel = _one_page_per_diagram_set(built_site)[0]
+    page, problems = _open(browser, server + rel, "keyboard-scroll-390", width=390)
+    page.wait_for_function(DIAGRAMS_DRAWN, timeout=15_000)
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('.md-typeset__scrollwrap, div.mermaid')].map(box => ({
+          scrolls: box.scrollWidth > box.clientWidth + 1, tabindex: box.getAttribute('tabindex'),
+          name: box.getAttribute('aria-label') || ''}))"""
+    )
+    assert any(b["scrolls"] for b in boxes)
+    for box in boxes:
+        assert (box["tabindex"] == "0") == box["scrolls"], box
+        assert box["name"].startswith(("Table", "Diagram")) == box["scrolls"], box
+    for selector in (".md-typeset__scrollwrap[tabindex='0']", "div.mermaid[tabindex='0']"):
+        box = page.locator(selector).first
+        box.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("(e) => e.scrollLeft > 0", arg=box.element_handle(), timeout=5_000)
     assert problems == []

@@ -6,6 +6,7 @@ and the framework gate of `docs-compile check`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,14 @@ from compiler.schema import Source
 from compiler.schema.paths import holds, satisfied, unfilled
 
 COVERED, PARTIAL, MISSING, NOT_APPLICABLE = "covered", "partial", "missing", "not-applicable"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A heading of a rendered document: its anchor (for a link) and its text, number included."""
+
+    anchor: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,21 @@ class CoverageRow:
     """covered, partial, missing or not-applicable."""
     section: str = ""
     """Anchor of the section of the document that holds it (for links), or ''."""
+    places: tuple[Place, ...] = ()
+    """The headings of the document that show its fields, in document order (set when a document is rendered)."""
+    reason: str = ""
+    """Why it does not apply to the model (not-applicable rows only)."""
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """Whether a framework applies to a model, and why, in words."""
+
+    framework: str
+    title: str
+    applies: bool
+    reason: str
+    """E.g. 'applies to medical devices; this model: not a medical device'."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +128,40 @@ def summarise(assessments: Iterable[Assessment]) -> list[Summary]:
     ]
 
 
+def applicability(source: Source, framework_ids: Sequence[str]) -> list[Applicability]:
+    """Whether each framework applies to the source (its `when:` holds), with the reason, in the order given."""
+    data = source.model_dump(mode="json")
+    return [
+        Applicability(f.id, f.title, holds(f.when, data), condition_reason(f.when, f.applies_to, data))
+        for f in load_frameworks(list(framework_ids))
+    ]
+
+
+def condition_reason(condition: str | None, applies_to: str | None, data: dict[str, Any]) -> str:
+    """A condition and the model's values it reads, in words: why it holds or not.
+
+    `risk_class == high or medical_device` for a minimal-risk model that is not a device gives
+    "applies to <applies_to>; this model: risk class minimal, not a medical device".
+    """
+    if not condition:
+        return "applies to every model"
+    scope = applies_to or f"models where `{condition}` holds"
+    terms = re.split(r"\s+(?:and|or)\s+", condition.strip())
+    paths = dict.fromkeys(re.sub(r"^not\s+", "", t.strip()).split("=")[0].rstrip("!").strip() for t in terms)
+    return f"applies to {scope}; this model: {', '.join(_fact(path, data) for path in paths)}"
+
+
+def _fact(name: str, data: dict[str, Any]) -> str:
+    """One value a condition reads, in words: 'risk class minimal', 'not a medical device'."""
+    node: Any = data
+    for key in (name if "." in name else f"model.{name}").split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    label = name.rsplit(".", 1)[-1].replace("_", " ")
+    if isinstance(node, bool):
+        return f"a {label}" if node else f"not a {label}"
+    return f"{label} {node}" if node not in (None, "", [], {}) else f"no {label}"
+
+
 def _scopes(framework: Framework, data: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, prefix) per element the framework applies to; one unlabelled scope for ordinary frameworks."""
     if not framework.each:
@@ -121,6 +179,12 @@ def _scopes(framework: Framework, data: dict[str, Any]) -> list[tuple[str, str]]
 
 def _assess_requirement(framework: Framework, req: Requirement, data: dict[str, Any]) -> list[Assessment]:
     applies = holds(framework.when, data) and holds(req.when, data)
+    reason = ""
+    if not applies:
+        failing = (
+            (framework.when, framework.applies_to) if not holds(framework.when, data) else (req.when, req.applies_to)
+        )
+        reason = condition_reason(*failing, data)
     found = []
     for label, prefix in _scopes(framework, data):
         paths = [prefix + p[len(f"{framework.each}[]") :] if prefix else p for p in req.fields]
@@ -142,6 +206,7 @@ def _assess_requirement(framework: Framework, req: Requirement, data: dict[str, 
             fields=tuple(paths),
             status=status,
             section=first.split(".", 1)[0].split("[", 1)[0],
+            reason=reason,
         )
         found.append(Assessment(row, req, gaps))
     return found

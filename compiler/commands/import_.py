@@ -10,7 +10,9 @@ import click
 from compiler._util.paths import display_path
 from compiler.cli import Settings, echo, guarded, setting
 from compiler.errors import UsageError
-from compiler.interop.importing import Imported, Written, slug, write_import
+from compiler.interop.importing import Imported, Written, check_id, slug, write_import
+from compiler.load.reader import MODEL_FILE
+from compiler.scaffold.schemas import missing_schemas, model_schema_line, write_missing_schemas
 
 READERS = ("hf", "mct")
 
@@ -29,13 +31,23 @@ def command(settings: Settings, source_format: str, file: Path, model_id: str | 
 
     Mapped fields are filled; required fields the card does not give read "TODO:"; what has no place in
     the schema is kept in content/<id>/imported-unmapped.yaml. An existing model is never overwritten.
+    The file's first line points editors at schemas/ of the working directory, which gains the schema
+    files it lacks.
     """
     imported = read(source_format, file)
-    written = write_import(settings.content, model_id or _default_id(imported), imported)
+    model_id = model_id or _default_id(imported)
+    check_id(model_id)
+    root = Path(".")
+    line = model_schema_line(settings.content / model_id / MODEL_FILE, root)
+    missing = missing_schemas(root)
+    written = write_import(settings.content, model_id, imported, schema_line=line)
+    schemas = write_missing_schemas(root, missing)
     if settings.json:
-        click.echo(json.dumps({"ok": True, **written.report()}, indent=2, sort_keys=True))
+        click.echo(json.dumps({"ok": True, **written.report(), "schemas": schemas}, indent=2, sort_keys=True))
     elif not settings.quiet:
         echo(*summary(written).split("\n"))
+        if schemas:
+            echo(f"created {', '.join(schemas)}: the schemas its first line points editors at")
 
 
 def read(source_format: str, file: Path) -> Imported:

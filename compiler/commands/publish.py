@@ -9,16 +9,47 @@ from typing import Any
 
 import click
 
-from compiler.cli import Settings, echo, guarded, shared_options
+from compiler.cli import F, Settings, echo, guarded, shared_options
 from compiler.errors import UsageError
 
+_SITE_OPTIONS = [
+    click.option("--version", "version", metavar="V", help="With --site: the version's name, e.g. 1.2.0."),
+    click.option(
+        "--alias",
+        "aliases",
+        multiple=True,
+        metavar="NAME",
+        help="With --site: an alias moved to this version (repeatable).",
+    ),
+    click.option("--title", metavar="TEXT", help="With --site: the version's title in the version selector [V]."),
+    click.option(
+        "--default",
+        metavar="NAME",
+        help="With --site: the version or alias DIR/index.html sends readers to [kept; on the first publish, the "
+        "first --alias, else V].",
+    ),
+    click.option("--force", is_flag=True, help="With --site: replace version V even though its bytes differ."),
+    click.option(
+        "--partial",
+        is_flag=True,
+        help="With --site: publish a build made with --model, --audience or --no-pdf (refused otherwise).",
+    ),
+]
 _SITE_ONLY = {
     "version": "--version",
     "aliases": "--alias",
     "title": "--title",
     "default": "--default",
     "force": "--force",
+    "partial": "--partial",
 }
+"""The archive's options: parameter name -> flag."""
+
+
+def _site_options(func: F) -> F:
+    for option in reversed(_SITE_OPTIONS):
+        func = option(func)
+    return func
 
 
 @click.command("publish")
@@ -34,34 +65,11 @@ _SITE_ONLY = {
     metavar="DIR",
     help="Publish the built site into the archive folder DIR as version --version (mike's layout).",
 )
-@click.option("--version", "version", metavar="V", help="With --site: the version's name, e.g. 1.2.0.")
-@click.option(
-    "--alias",
-    "aliases",
-    multiple=True,
-    metavar="NAME",
-    help="With --site: an alias moved to this version (repeatable).",
-)
-@click.option("--title", metavar="TEXT", help="With --site: the version's title in the version selector [V].")
-@click.option(
-    "--default",
-    metavar="NAME",
-    help="With --site: the version or alias DIR/index.html sends readers to [the first --alias, else kept].",
-)
-@click.option("--force", is_flag=True, help="With --site: replace version V even though its bytes differ.")
+@_site_options
 @shared_options
 @click.pass_obj
 @guarded
-def command(
-    settings: Settings,
-    model_id: str | None,
-    site: Path | None,
-    version: str | None,
-    aliases: tuple[str, ...],
-    title: str | None,
-    default: str | None,
-    force: bool,
-) -> None:
+def command(settings: Settings, model_id: str | None, site: Path | None, **given: Any) -> None:
     """Publish the build in --out: to MLflow, or as a version of a site archive.
 
     --mlflow MODEL_ID logs the model's PDFs, its JSON export and manifest.json from --out as artifacts of the
@@ -71,16 +79,16 @@ def command(
     --site DIR --version V copies the built site into DIR/V/ with the sources it was built from, adds to each
     model a page of what changed since the previous published version, moves the --alias folders to V and
     keeps DIR/versions.json (mike's format, read by Material's version selector) and DIR/index.html. A
-    published version is immutable: publishing V again with other bytes fails unless --force.
+    published version is immutable: publishing V again with other bytes fails unless --force, and a build
+    that lacks models, documents or PDFs (--model, --audience, --no-pdf) is refused unless --partial.
 
     Run `docs-compile build` first; publishing the same build twice changes nothing.
     """
-    given = {"version": version, "aliases": aliases, "title": title, "default": default, "force": force}
     _check_mode(model_id, site, given)
     if model_id is not None:
         _mlflow(settings, model_id)
-    elif site is not None and version:
-        _site(settings, site, version, aliases, title, default, force)
+    elif site is not None:
+        _site(settings, site, given)
 
 
 def _check_mode(model_id: str | None, site: Path | None, given: dict[str, Any]) -> None:
@@ -113,26 +121,17 @@ def _mlflow(settings: Settings, model_id: str) -> None:
         )
 
 
-def _site(
-    settings: Settings,
-    site: Path,
-    version: str,
-    aliases: tuple[str, ...],
-    title: str | None,
-    default: str | None,
-    force: bool,
-) -> None:
+def _site(settings: Settings, site: Path, given: dict[str, Any]) -> None:
+    from compiler.config.audiences import audience_layers
     from compiler.publish.archive import ArchiveRequest, publish_version
 
     request = ArchiveRequest(
         site=site,
-        version=version,
         out=settings.out,
         content=settings.content,
-        aliases=aliases,
-        title=title,
-        default=default,
-        force=force,
+        audience_layers=tuple(audience_layers(settings.audiences, settings.packaged_audiences)),
+        own_audiences_only=not settings.packaged_audiences,
+        **given,
     )
     done = publish_version(request)
     if settings.json:
@@ -150,3 +149,5 @@ def _site(
         f"{done.site}/{done.version}/: {verb}; aliases: {alias_text or 'none'}; "
         f"index.html -> {done.default}; {changes or 'no models'}; {len(done.versions)} version(s)"
     )
+    if done.omitted:
+        echo(f"partial version (--partial): {'; '.join(done.omitted)}")

@@ -329,8 +329,11 @@ def slug(text: str) -> str:
     return out[:80].rstrip("-._") or "item"
 
 
-def write_import(content: Path, model_id: str, imported: Imported) -> Written:
-    """Write content/<id>/model.yaml (+ imported-unmapped.yaml); refuse to overwrite; validate before writing."""
+def write_import(content: Path, model_id: str, imported: Imported, schema_line: str | None = None) -> Written:
+    """Write content/<id>/model.yaml (+ imported-unmapped.yaml); refuse to overwrite; validate before writing.
+
+    `schema_line`, when given, is the file's first line: the `$schema` comment that points editors at the schema.
+    """
     check_id(model_id)
     folder = content / model_id
     target, spill = folder / MODEL_FILE, folder / UNMAPPED_FILE
@@ -348,7 +351,7 @@ def write_import(content: Path, model_id: str, imported: Imported) -> Written:
         header.append(
             f"Content of the card with no place in this schema is kept in {UNMAPPED_FILE}; move what you need."
         )
-    text = dump_yaml(data, comments, header)
+    text = (f"{schema_line}\n" if schema_line else "") + dump_yaml(data, comments, header)
     _validate(text, model_id, folder)
     atomic_write(target, text)
     if imported.unmapped:

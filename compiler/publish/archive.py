@@ -24,8 +24,10 @@ from typing import Any
 
 from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
+from compiler.config.audiences import audience_layers
 from compiler.errors import BuildBusy, CompilerError, UsageError
 from compiler.publish.archive_build import ARCHIVE, PUBLICATION, SOURCES, Build, read_build, stage_version
+from compiler.publish.archive_partial import check_whole
 from compiler.publish.archive_versions import (
     INDEX_FILE,
     VERSIONS_FILE,
@@ -55,6 +57,12 @@ class ArchiveRequest:
     title: str | None = None
     default: str | None = None
     force: bool = False
+    partial: bool = False
+    """Publish a build made with --model, --audience or --no-pdf (refused otherwise)."""
+    audience_layers: tuple[Path, ...] = ()
+    """The audiences a whole build uses (compiler.config.audiences.audience_layers); () the build's default."""
+    own_audiences_only: bool = False
+    """docs-compile.yaml's `packaged_audiences: false`: a whole build writes only the top layer's audiences."""
 
 
 @dataclass
@@ -74,6 +82,8 @@ class Archived:
     """Per model: id, the version compared with (None: first published), the changes page."""
     written: list[str] = field(default_factory=list)
     """What changed in DIR (folders and files, relative to it); empty for a publish that changed nothing."""
+    omitted: list[str] = field(default_factory=list)
+    """What the build lacks compared with a whole build (published with --partial); empty for a whole build."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(sorted(self.__dict__.items()))
@@ -97,8 +107,10 @@ def publish_version(request: ArchiveRequest) -> Archived:
     try:
         with _archive_lock(site), output_lock(Path(os.path.abspath(request.out))):
             build = read_build(request.out, request.content)
+            layers = list(request.audience_layers) or audience_layers(None)
+            omitted = check_whole(build, request.out, layers, request.own_audiences_only, request.partial)
             site.mkdir(parents=True, exist_ok=True)
-            return _publish(request, site, build)
+            return _publish(request, site, build, omitted)
     except OSError as exc:
         raise CompilerError.at(
             display_path(site),
@@ -171,7 +183,7 @@ class _Stage:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
-def _publish(request: ArchiveRequest, site: Path, build: Build) -> Archived:
+def _publish(request: ArchiveRequest, site: Path, build: Build, omitted: list[str]) -> Archived:
     _clean_leftovers(site)
     versions = load_versions(site / VERSIONS_FILE)
     target = site / request.version
@@ -187,7 +199,7 @@ def _publish(request: ArchiveRequest, site: Path, build: Build) -> Archived:
             models, pages_of = _published_models(target), target
         else:
             pages_of = stage.folder("version")
-            models = stage_version(pages_of, build, versions, site, request.version)
+            models = stage_version(pages_of, build, versions, site, request.version, omitted)
             pending.append((pages_of, target))
         pages = sorted(p.relative_to(pages_of).as_posix() for p in pages_of.rglob("*.html") if p.is_file())
         wanted = alias_pages(request.version, pages)
@@ -213,6 +225,7 @@ def _publish(request: ArchiveRequest, site: Path, build: Build) -> Archived:
         versions=[e.version for e in versions.entries],
         models=models,
         written=written,
+        omitted=omitted,
     )
 
 
@@ -275,7 +288,8 @@ def _archived_fingerprint(target: Path) -> dict[str, str] | None:
 
 
 def _default(request: ArchiveRequest, site: Path, versions: Versions) -> str:
-    """--default, else the first alias given, else the current default if it is an alias, else the newest version."""
+    """--default; else the default DIR/index.html names now, as mike's deploy never changes it; else (the first
+    publish) the first alias given, else the version."""
     if request.default is not None:
         if versions.find(request.default) is None:
             raise UsageError.at(
@@ -284,12 +298,10 @@ def _default(request: ArchiveRequest, site: Path, versions: Versions) -> str:
                 hint=f"choose one of: {', '.join(versions.names())}",
             )
         return request.default
-    if request.aliases:
-        return request.aliases[0]
     current = (redirect_target(site / INDEX_FILE) or "").strip("/")
-    if any(current in e.aliases for e in versions.entries):
+    if current and versions.find(current) is not None:
         return current
-    return versions.entries[0].version
+    return request.aliases[0] if request.aliases else request.version
 
 
 def _published_models(target: Path) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,8 +19,9 @@ from compiler._util.safe_open import read_bytes
 from compiler.check.diff import DiffReport, diff_sources, load_folder, resolved
 from compiler.errors import CompilerError, UsageError
 from compiler.load.reader import MODEL_FILE
-from compiler.publish.archive_pages import CHANGES, ChangesPage, changes_html, with_changes_link
+from compiler.publish.archive_pages import CHANGES, ChangesPage, body_palette, changes_html, with_changes_link
 from compiler.publish.archive_versions import INDEX_FILE, Versions
+from compiler.publish.exports import EXPORT_FILE
 from compiler.publish.manifest import MANIFEST
 
 ARCHIVE = "_archive"
@@ -28,6 +29,8 @@ ARCHIVE = "_archive"
 SOURCES = f"{ARCHIVE}/sources"
 PUBLICATION = f"{ARCHIVE}/publication.json"
 REBUILD = "run `docs-compile build` again, then publish"
+EXPORTS = "exports"
+"""Where a build keeps each model's resolved source (compiler/publish/writer.py, exports.py)."""
 MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 """A model id as the schema allows it (compiler/schema/base.py): a folder name in every version."""
 
@@ -44,6 +47,12 @@ class Build:
     content: Path
     sources: dict[str, tuple[Path, str]]
     """Path inside the version (`_archive/sources/<id>/...`) -> (the content file, sha256)."""
+    documents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Model id -> the audiences it was built for."""
+    pdfs: frozenset[tuple[str, str]] = frozenset()
+    """(model id, audience) of every PDF the build wrote."""
+    domains: dict[str, str | None] = field(default_factory=dict)
+    """Model id -> its domain (which audiences apply), from the build's JSON export; None when unreadable."""
 
     @property
     def fingerprint(self) -> dict[str, str]:
@@ -59,9 +68,11 @@ def read_build(out: Path, content: Path) -> Build:
     try:
         manifest = json.loads(body)
         models = [str(m["id"]) for m in manifest["models"]]
+        documents = {str(m["id"]): tuple(map(str, m.get("documents", []))) for m in manifest["models"]}
+        pdfs = frozenset((str(p["model"]), str(p["audience"])) for p in manifest["pdfs"])
         outputs = {str(o["path"]): str(o["sha256"]) for o in manifest["outputs"]}
         sources = [(str(s["path"]), str(s["sha256"])) for s in manifest["sources"]]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError.at(shown, f"not a docs-compile build manifest ({exc})", hint=REBUILD) from None
     for model in models:
         if not MODEL_ID.match(model):
@@ -74,7 +85,46 @@ def read_build(out: Path, content: Path) -> Build:
     for rel in sorted(on_disk ^ set(listed)):
         where = "is not listed in" if rel in on_disk else "is missing, though listed in"
         raise UsageError.at(display_path(site_root / rel), f"{where} {shown}", hint=REBUILD)
-    return Build(body, models, site_root, listed, content, _sources(sources, content, models, shown))
+    refuse_reserved(site_root, listed, documents)
+    found = _sources(sources, content, models, shown)
+    return Build(body, models, site_root, listed, content, found, documents, pdfs, _domains(out, models))
+
+
+def refuse_reserved(site_root: Path, site_files: dict[str, str], documents: dict[str, tuple[str, ...]]) -> None:
+    """A built page where the archive puts its own (`<model-id>/changes/`, `_archive/`) is a UsageError naming it.
+
+    Checked before anything is staged: a build with an audience named `changes` cannot be published.
+    """
+    for rel in sorted(site_files):
+        parts = rel.split("/")
+        model = parts[0] if len(parts) > 1 and parts[0] in documents and parts[1] == CHANGES else None
+        if parts[0] != ARCHIVE and model is None:
+            continue
+        reserved = f"reserved names: {CHANGES} (inside a model's folder), {ARCHIVE} (at the site's root)"
+        if model is not None and CHANGES in documents[model]:
+            raise UsageError.at(
+                CHANGES,
+                f"the audience '{CHANGES}' is built into {model}/{CHANGES}/, where the archive puts the model's "
+                f'"what changed" page; {reserved}',
+                hint="rename the audience's folder under audiences/, build again, then publish",
+            )
+        raise UsageError.at(
+            display_path(site_root / rel),
+            f"the built site has a file where the archive puts its own; {reserved}",
+            hint="rename the page (a site page of mkdocs.yml, or an audience), build again, then publish",
+        )
+
+
+def _domains(out: Path, models: list[str]) -> dict[str, str | None]:
+    """Each model's domain, as its export in the build (`exports/<id>/model.json`) records it."""
+    found: dict[str, str | None] = {}
+    for model in models:
+        try:
+            export = json.loads(read_bytes(out / EXPORTS / model / EXPORT_FILE, [out]))
+            found[model] = str(export["source"]["model"]["domain"])
+        except (CompilerError, OSError, ValueError, KeyError, TypeError):
+            found[model] = None
+    return found
 
 
 def _sources(
@@ -99,8 +149,11 @@ def _sources(
     return found
 
 
-def stage_version(stage: Path, build: Build, versions: Versions, site: Path, version: str) -> list[dict[str, Any]]:
-    """Write the version into `stage`: the site and sources (each byte checked), the manifest, the changes pages."""
+def stage_version(
+    stage: Path, build: Build, versions: Versions, site: Path, version: str, omitted: list[str]
+) -> list[dict[str, Any]]:
+    """Write the version into `stage`: the site and sources (each byte checked), the manifest, the changes pages;
+    `omitted` is what the build lacks compared with a whole build (archive_partial), recorded as a partial version."""
     for rel, sha in sorted(build.site_files.items()):
         _put(stage / rel, read_bytes(build.site_root / rel, [build.site_root]), sha, build.site_root / rel)
     for rel, (source, sha) in sorted(build.sources.items()):
@@ -111,7 +164,9 @@ def stage_version(stage: Path, build: Build, versions: Versions, site: Path, ver
         model, changed = _stage_changes(stage, model_id, versions, site, version)
         models.append(model)
         modified += changed
-    record = {"version": version, "models": models, "modified": modified}
+    record: dict[str, Any] = {"version": version, "models": models, "modified": modified, "partial": bool(omitted)}
+    if omitted:
+        record["omitted"] = omitted
     (stage / PUBLICATION).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return models
 
@@ -143,14 +198,9 @@ def _stage_changes(
     name, report, error = _compare(old, stage / SOURCES / model_id, previous, version)
     model_page = stage / model_id / INDEX_FILE
     built = model_page.read_bytes() if model_page.is_file() else b""
-    page = ChangesPage(model_id, name, version, previous, report, error, _stylesheets(built))
-    changes = stage / model_id / CHANGES / INDEX_FILE
-    if changes.exists():
-        raise UsageError.at(
-            display_path(changes),
-            f"the built site already has a page at {model_id}/{CHANGES}/",
-            hint="rename the audience",
-        )
+    palette = body_palette(built.decode("utf-8", "replace"))
+    page = ChangesPage(model_id, name, version, previous, report, error, _stylesheets(built), palette)
+    changes = stage / model_id / CHANGES / INDEX_FILE  # free: read_build refused a build with pages there
     changes.parent.mkdir(parents=True, exist_ok=True)
     changes.write_bytes(changes_html(page).encode("utf-8"))
     record = {"id": model_id, "previous": previous, "changes": f"{version}/{model_id}/{CHANGES}/"}

@@ -8,6 +8,7 @@ with the link, inserted after its title; nothing else of the built site is chang
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -18,6 +19,7 @@ from compiler.check.diff import DiffReport, MetricChange
 CHANGES = "changes"
 """The page's folder inside the model's folder of a version: `<version>/<model-id>/changes/index.html`."""
 LINK_CLASS = "docs-compile-changes"
+PALETTE_ATTRIBUTES = ("dir", "data-md-color-scheme", "data-md-color-primary", "data-md-color-accent")
 _ARTICLE = '<article class="md-content__inner md-typeset">'
 
 
@@ -35,6 +37,8 @@ class ChangesPage:
     """Why the two versions could not be compared (the page says so instead of listing changes)."""
     stylesheets: tuple[str, ...] = ()
     """The site's style sheets, relative to the page."""
+    palette: tuple[tuple[str, str], ...] = ()
+    """The attributes of the model page's `<body>` that pick Material's colours (`data-md-color-*`, `dir`)."""
 
     @property
     def link_text(self) -> str:
@@ -44,7 +48,7 @@ class ChangesPage:
 
 
 def changes_html(page: ChangesPage) -> str:
-    """The whole page: a plain HTML document styled by the site's own style sheets."""
+    """The whole page: a plain HTML document styled by the site's own style sheets, in the site's palette."""
     e = escape
     if page.previous is None:
         body = [
@@ -61,6 +65,7 @@ def changes_html(page: ChangesPage) -> str:
             *_body(page),
         ]
     head = "".join(f'\n<link rel="stylesheet" href="{e(href)}">' for href in page.stylesheets)
+    palette = "".join(f' {name}="{e(value)}"' for name, value in page.palette)
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -68,7 +73,7 @@ def changes_html(page: ChangesPage) -> str:
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{e(page.link_text)} - {e(page.model_name)}</title>{head}
 </head>
-<body dir="ltr" data-md-color-scheme="default" data-md-color-primary="indigo" data-md-color-accent="indigo">
+<body{palette}>
 <div class="md-container"><main class="md-main"><div class="md-main__inner md-grid"><div class="md-content">
 {_ARTICLE}
 <p><a href="../">{e(page.model_name)}</a> · version {e(page.version)}</p>
@@ -127,6 +132,18 @@ def _estimate(triple: tuple[Any, Any, Any]) -> str:
 
 def _overlap(m: MetricChange) -> str:
     return {True: "CIs overlap", False: "CIs do not overlap", None: "no CI to compare"}[m.overlap]
+
+
+def body_palette(model_page: str) -> tuple[tuple[str, str], ...]:
+    """The colour attributes of the built model page's `<body>`, as Material wrote them from mkdocs.yml's palette.
+
+    Only the known attribute names, each value only of letters, digits, spaces, '-' and '_'.
+    """
+    body = re.search(r"<body\b([^>]*)>", model_page)
+    if body is None:
+        return ()
+    found = dict(re.findall(r'\s([a-z-]+)="([A-Za-z0-9 _-]*)"', body.group(1)))
+    return tuple((name, found[name]) for name in PALETTE_ATTRIBUTES if name in found)
 
 
 def with_changes_link(page: str, text: str) -> str | None:

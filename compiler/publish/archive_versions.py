@@ -3,8 +3,9 @@
 The archive folder follows the layout of mike (the MkDocs version manager): one folder per version, a
 `versions.json` listing `{"version", "title", "aliases"}` newest first, which Material's version selector
 (`extra.version.provider: mike`) reads, and aliases as folders of redirect pages. Versions are ordered the
-way mike orders them (setuptools' legacy version order, versions that begin with a digit before the others),
-so the selector lists them the same whichever tool wrote the file.
+way mike orders them (names that do not begin with a digit or `v` and a digit first, then setuptools' legacy
+version order, in which the `v` of `v1.0` is a word below every number), so the selector lists them the same
+whichever tool wrote the file.
 """
 
 from __future__ import annotations
@@ -64,17 +65,19 @@ def check_name(name: str, kind: str) -> str:
 
 
 def version_key(version: str) -> tuple[int, tuple[str, ...]]:
-    """mike's order of versions (ascending): releases (a leading digit) before the rest, then the loose version.
+    """mike's order of versions (ascending): releases (a leading digit, or `v` and a digit) before the rest, then
+    the loose version.
 
     The loose version is setuptools' legacy `parse_version`, as mike takes it from verspec: numbers compare
-    as numbers, `rc`/`pre`/`dev` sort before the release, trailing `.0`s do not count.
+    as numbers, `rc`/`pre`/`dev` sort before the release, trailing `.0`s do not count, and any other word is
+    compared as text below every number: `v0.9` sorts below `0.1.0`, as in mike.
     """
     parts: list[str] = []
     for part in re.split(r"(\d+|[a-z]+|\.|-)", version.lower()):
         part = {"pre": "c", "preview": "c", "-": "final-", "rc": "c", "dev": "@"}.get(part, part)
         if not part or part == ".":
             continue
-        if part[:1].isdigit():
+        if part[:1] in "0123456789":  # as verspec tests it: a Unicode digit such as "²" is a word
             parts.append(part.zfill(8))
             continue
         part = "*" + part

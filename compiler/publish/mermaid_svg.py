@@ -18,7 +18,7 @@ from compiler.errors import Location, Problem, RenderError
 FONT_FAMILY = "DejaVu Sans"
 MERMAID_CONFIG: dict[str, object] = {
     "htmlLabels": False,
-    "flowchart": {"htmlLabels": False, "useMaxWidth": False},
+    "flowchart": {"htmlLabels": False, "useMaxWidth": False, "curve": "monotoneX"},
     "sequence": {"useMaxWidth": False},
     "fontFamily": FONT_FAMILY,
     "themeVariables": {"fontFamily": FONT_FAMILY},

@@ -2,7 +2,9 @@
 
 Pages are written to a temporary docs folder: the catalog, one page per model, one page per
 (model, audience) document, one page per datasheet and a "how to read" page per audience. Every
-page's HTML passes `markup.sanitize_html` in a MkDocs plugin, so no page can carry script.
+page's HTML passes `markup.sanitize_html` in a MkDocs plugin, so no page can carry script. The theme gets
+docs-compile's overrides (compiler/publish/theme/, composed by site_config.py) for accessibility: a named
+search dialog, wide tables and diagrams that scroll by keyboard, and an error page whose links are relative.
 """
 
 from __future__ import annotations
@@ -72,10 +74,10 @@ def write_site(site: SiteInput, site_dir: Path, config: SiteConfiguration) -> li
     if config.own is not None:
         check_config_file(config.own)
     with tempfile.TemporaryDirectory(prefix="docs-compile-pages-") as tmp:
-        docs = Path(tmp)
+        docs, theme = Path(tmp) / "pages", Path(tmp) / "theme"
         nav = _write_pages(site, docs)
         copy_extra_pages(config, docs, {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()})
-        return _mkdocs_build(config, docs, site_dir, nav)
+        return _mkdocs_build(config, docs, theme, site_dir, nav)
 
 
 def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
@@ -246,12 +248,25 @@ _MERMAID_LOCK = b"""
 ;(function (m) {
   // Material initialises Mermaid itself; whatever it passes, these settings win, and a diagram's own
   // directives cannot change them (`secure`): no HTML labels, strict security, no CSS from a diagram.
-  var fixed = {securityLevel: "strict", htmlLabels: false, flowchart: {htmlLabels: false},
-    class: {htmlLabels: false}, secure: ["secure", "securityLevel", "startOnLoad", "maxTextSize",
+  // Legibility: every diagram is drawn at its natural size (`useMaxWidth: false`; the page lets a wide
+  // one scroll sideways) rather than shrunk to the column, where a wide flowchart's text was 4-5 px high.
+  // Flowchart edges are drawn through dagre's points (`monotoneX`): with the default curve Mermaid moves
+  // some labels to the middle of the drawn path, where they fell on other labels, and dagre's own places
+  // never overlap. Edge labels get the page's background, so no line runs through their text.
+  var natural = {useMaxWidth: false};
+  var fixed = {securityLevel: "strict", htmlLabels: false,
+    flowchart: {htmlLabels: false, useMaxWidth: false, curve: "monotoneX"},
+    class: {htmlLabels: false, useMaxWidth: false}, secure: ["secure", "securityLevel", "startOnLoad", "maxTextSize",
     "htmlLabels", "flowchart", "class", "themeCSS", "themeVariables", "fontFamily", "theme", "dompurifyConfig"]};
+  var kinds = ["sequence", "state", "er", "gantt", "journey", "timeline", "requirement", "gitGraph", "mindmap",
+    "c4", "quadrantChart", "xyChart", "sankey", "block", "packet", "architecture", "pie", "radar"];
+  var labels = ".edgeLabel .label rect.background{fill:var(--md-mermaid-label-bg-color)}";
   var initialize = m.initialize.bind(m);
   m.initialize = function (config) {
-    return initialize(Object.assign({}, config || {}, fixed));
+    var merged = Object.assign({}, config || {}, fixed);
+    kinds.forEach(function (kind) { merged[kind] = Object.assign({}, merged[kind], natural); });
+    merged.themeCSS = (merged.themeCSS || "") + labels;
+    return initialize(merged);
   };
   m.initialize({startOnLoad: false});
 })(window.mermaid);
@@ -284,9 +299,34 @@ class _Collect(logging.Handler):
             self.errors.append(record.getMessage())
 
 
-def _mkdocs_build(site_config: SiteConfiguration, docs: Path, site_dir: Path, nav: list[Any]) -> list[str]:
+def _mkdocs_build(site_config: SiteConfiguration, docs: Path, theme: Path, site_dir: Path, nav: list[Any]) -> list[str]:
     from mkdocs.commands.build import build
     from mkdocs.exceptions import Abort, ConfigurationError
+
+    configs = extension_configs()
+    extensions = [{name: configs[name]} if name in configs else name for name in MARKDOWN_EXTENSIONS]
+    logger = logging.getLogger("mkdocs")
+    handler = _Collect()
+    saved = (logger.handlers[:], logger.propagate, logger.level)
+    logger.handlers, logger.propagate = [handler], False
+    try:
+        overrides = {"docs_dir": str(docs), "site_dir": str(site_dir), "nav": nav}
+        config = load_site_config(site_config, overrides, extensions, theme)
+        for name, plugin in _plugins().items():  # item by item: the collection registers each one's events
+            config.plugins[name] = plugin
+        build(config)
+    except (ConfigurationError, Abort) as exc:  # click exceptions: they would exit 1 with MkDocs' words
+        raise config_error(site_config.shown, exc, handler.errors) from None
+    finally:
+        logger.handlers, logger.propagate, logger.level = saved
+    return sorted(set(handler.messages))
+
+
+_DOT_SLASH = re.compile(r'(\s(?:href|src)=")\./')
+
+
+def _plugins() -> dict[str, Any]:
+    """The site's own MkDocs plugins: the sanitiser of every page, and the error page's relative links."""
     from mkdocs.plugins import BasePlugin
 
     class Sanitize(BasePlugin):
@@ -308,22 +348,22 @@ def _mkdocs_build(site_config: SiteConfiguration, docs: Path, site_dir: Path, na
                 return output
             return output.replace(f"<title>{printed}", f"<title>{nav_title(printed)}", 1)
 
-    configs = extension_configs()
-    extensions = [{name: configs[name]} if name in configs else name for name in MARKDOWN_EXTENSIONS]
-    logger = logging.getLogger("mkdocs")
-    handler = _Collect()
-    saved = (logger.handlers[:], logger.propagate, logger.level)
-    logger.handlers, logger.propagate = [handler], False
-    try:
-        overrides = {"docs_dir": str(docs), "site_dir": str(site_dir), "nav": nav}
-        config = load_site_config(site_config, overrides, extensions)
-        config.plugins["docs-compile-sanitize"] = Sanitize()
-        build(config)
-    except (ConfigurationError, Abort) as exc:  # click exceptions: they would exit 1 with MkDocs' words
-        raise config_error(site_config.shown, exc, handler.errors) from None
-    finally:
-        logger.handlers, logger.propagate, logger.level = saved
-    return sorted(set(handler.messages))
+    class RelativeErrorPage(BasePlugin):
+        """The 404 page links relative to the site's top folder, like the catalog page. Without `site_url`
+        MkDocs writes its links from `/`, which breaks a site served under a sub-path or opened from files;
+        with `site_url` they stay absolute under its path, which holds at any depth of a missing address."""
+
+        def on_template_context(self, context: Any, template_name: str, config: Any, **kwargs: Any) -> Any:
+            if template_name == "404.html" and not config.site_url:
+                context["base_url"] = "."
+            return context
+
+        def on_post_template(self, output: str, template_name: str, config: Any, **kwargs: Any) -> str:
+            if template_name == "404.html" and not config.site_url:
+                return _DOT_SLASH.sub(r"\1", output)  # `./assets/…` as the other pages write it: `assets/…`
+            return output
+
+    return {"docs-compile-sanitize": Sanitize(), "docs-compile-error-page": RelativeErrorPage()}
 
 
 __all__ = ["SiteInput", "write_site"]

@@ -10,6 +10,12 @@ Mermaid and the Markdown dialect shared with the PDFs stay. The repository's fil
 configuration, still checked for keys that run code (compiler/publish/mkdocs_config.py) before MkDocs
 reads it. Its `docs_dir`, when it names one, holds extra pages and files (a logo) copied beside the
 generated pages; its `nav` entries follow the generated navigation.
+
+The theme is Material with docs-compile's own overrides (`compiler/publish/theme/`: partials and a script
+that make the pages accessible), set as `theme.custom_dir`. They are package data, trusted like the code:
+MkDocs runs theme partials as unsandboxed Jinja2, so they never come from an audiences folder. When the
+repository's mkdocs.yml names a `custom_dir` of its own, both are copied into one temporary folder, the
+repository's files over docs-compile's, so a partial it overrides wins and the others stay.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from compiler.errors import ConfigError, Location, Problem
 from compiler.publish.mkdocs_config import check_config_file
 
 REPOSITORY_CONFIG = Path("mkdocs.yml")
+THEME_OVERRIDES = Path(__file__).resolve().parent / "theme"
+"""docs-compile's overrides of the Material theme (templates, partials, scripts)."""
 ADDED_LISTS = ("extra_css", "extra_javascript")
 """Lists the repository's file adds to rather than replaces."""
 SCRIPT_PAGES = (".html", ".htm", ".xhtml")
@@ -43,8 +51,19 @@ class SiteConfiguration:
 
     @property
     def files(self) -> list[Path]:
-        """The files whose bytes decide the configuration (for the build's inputs key)."""
-        return [self.base, *([self.own] if self.own else [])]
+        """The files whose bytes decide the site's shell (for the build's inputs key): the configuration files,
+        the theme overrides, and the repository's own custom_dir and extra pages."""
+        folders = [THEME_OVERRIDES]
+        if self.own is not None:
+            try:
+                own = _safe_mapping(self.own, tolerant=True)
+            except (yaml.YAMLError, UnicodeDecodeError):
+                own = {}  # the build reports the file's problem, placed, when it reads it (check_config_file)
+            theme = own.get("theme")
+            named = [own.get("docs_dir"), theme.get("custom_dir") if isinstance(theme, dict) else None]
+            folders += [self.own.parent / name for name in named if isinstance(name, str)]
+        trees = [sorted(p for p in folder.rglob("*") if p.is_file()) for folder in folders if folder.is_dir()]
+        return [self.base, *([self.own] if self.own else []), *(path for tree in trees for path in tree)]
 
     @property
     def shown(self) -> Path:
@@ -67,9 +86,10 @@ def site_configuration(own: Path | Literal[False] | None = None) -> SiteConfigur
     return SiteConfiguration(base, own)
 
 
-def load_site_config(site: SiteConfiguration, overrides: dict[str, Any], extensions: list[Any]) -> Any:
+def load_site_config(site: SiteConfiguration, overrides: dict[str, Any], extensions: list[Any], theme_dir: Path) -> Any:
     """MkDocs' validated configuration: base, repository file and the build's overrides (docs_dir, site_dir,
-    nav), with the Markdown extensions of docs-compile first. Raises MkDocs' own exceptions."""
+    nav), with the Markdown extensions of docs-compile first and the theme overrides composed in `theme_dir`
+    (an empty folder that must outlive the build). Raises MkDocs' own exceptions."""
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.exceptions import Abort
 
@@ -83,6 +103,7 @@ def load_site_config(site: SiteConfiguration, overrides: dict[str, Any], extensi
         with open(site.own, "rb") as stream:  # MkDocs' own loader: its tags (!ENV, !relative) and INHERIT
             raw = yaml_load(stream, get_yaml_loader(config=config))
     merged = merge(base, raw)
+    merged["theme"] = compose_theme(merged.get("theme"), site, theme_dir)
     nav = [*overrides.pop("nav", []), *(raw.get("nav") or [])]
     own_extensions = [e for e in raw.get("markdown_extensions") or [] if _name(e) not in {_name(x) for x in extensions}]
     config.load_dict({**merged, **overrides, "nav": nav, "markdown_extensions": [*extensions, *own_extensions]})
@@ -108,6 +129,37 @@ def merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def compose_theme(theme: Any, site: SiteConfiguration, folder: Path) -> Any:
+    """The theme setting with `custom_dir` set to `folder`, filled with docs-compile's overrides and, over them,
+    the repository's own custom_dir. Only for Material: the overrides are Material's partials."""
+    theme = {"name": theme} if isinstance(theme, str) else dict(theme or {})
+    if theme.get("name") != "material":
+        return theme
+    if not THEME_OVERRIDES.is_dir():
+        raise ConfigError.at(
+            display_path(THEME_OVERRIDES),
+            "docs-compile's theme overrides are missing from this installation",
+            hint="reinstall docs-compile (pip install --force-reinstall docs-compile)",
+        )
+    shutil.copytree(THEME_OVERRIDES, folder, dirs_exist_ok=True)
+    own = theme.get("custom_dir")
+    if own is not None and site.own is not None:
+        source = site.own.parent / own if isinstance(own, str) else None
+        if source is None or not source.is_dir():
+            line, column = _place(site.own, "theme", "custom_dir")
+            raise ConfigError.at(
+                display_path(site.own),
+                f"{own} is not a folder",
+                line=line,
+                column=column,
+                field="theme.custom_dir",
+                hint="name a folder of theme overrides, relative to mkdocs.yml",
+            )
+        shutil.copytree(source, folder, dirs_exist_ok=True)
+    theme["custom_dir"] = str(folder)
+    return theme
 
 
 def copy_extra_pages(site: SiteConfiguration, docs: Path, generated: set[str]) -> None:
@@ -165,8 +217,25 @@ def _safe_mapping(path: Path, tolerant: bool = False) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _place(path: Path, *keys: str) -> tuple[int, int]:
+    """Line and column of a nested key's value in a YAML file; (0, 0) when it is not there."""
+    node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    for key in keys:
+        pairs = node.value if isinstance(node, yaml.MappingNode) else []
+        node = next((v for k, v in pairs if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+    return (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (0, 0)
+
+
 def _name(extension: Any) -> str:
     return next(iter(extension)) if isinstance(extension, dict) else str(extension)
 
 
-__all__ = ["SiteConfiguration", "copy_extra_pages", "load_site_config", "merge", "site_configuration"]
+__all__ = [
+    "THEME_OVERRIDES",
+    "SiteConfiguration",
+    "compose_theme",
+    "copy_extra_pages",
+    "load_site_config",
+    "merge",
+    "site_configuration",
+]

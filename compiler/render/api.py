@@ -8,21 +8,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
 from markupsafe import Markup
 
-from compiler.check.coverage import CoverageRow, assess, coverage, summarise
 from compiler.check.signoff import SignoffRow, signoff_rows
 from compiler.config.audiences import Audience
 from compiler.load.reader import LoadedModel
 from compiler.render import evidence, formats, monitoring, results, tables
-from compiler.render.crossref import requirement_rows, section_showing
+from compiler.render.crossref import CrossReference, Heading, Reads
 from compiler.render.diagrams import container_diagram
 from compiler.render.document import DocumentMeta
 from compiler.render.plots import cached_subgroup_plot, figure
-from compiler.render.view import FieldError, Tracker, unwrap, wrap
+from compiler.render.view import FieldError, unwrap, wrap
 from compiler.schema import Result, Source
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -61,6 +59,10 @@ VARIABLES: dict[str, str] = {
 """What a template finds in its context besides the functions, with a description for docs/templates.md."""
 
 
+_RESULT_FIELDS = ("value", "ci_low", "ci_high", "n")
+"""What `metric()` and the subgroup tables print of a result, as read for the cross-reference."""
+
+
 class RenderModel(Protocol):
     """What the template API reads of a model (the render stage's `RenderInput`)."""
 
@@ -77,7 +79,7 @@ class RenderModel(Protocol):
     def histories(self) -> dict[str, dict[str, Any]]: ...
 
 
-class TemplateAPI:
+class TemplateAPI(CrossReference):
     """The functions a template may call, for one model and one audience.
 
     They read the typed source, not the views; the ones that show source fields on a template's behalf
@@ -89,9 +91,9 @@ class TemplateAPI:
                     "subgroup_layout", "factor_name", "slice_label", "per_1000"),
         "Figures and diagrams": ("plot_subgroups", "trends", "diagrams", "mermaid"),
         "Coverage and approvals": ("requirement_rows", "framework_rows", "framework_summary", "coverage_of",
-                                   "signoffs", "all_signoffs"),
+                                   "applicability", "applies", "not_applicable", "signoffs", "all_signoffs"),
         "Evidence": ("evidence_sources", "computed_results", "provenance_rows"),
-        "Links": ("anchor",),
+        "Links": ("anchor", "heading"),
     }  # fmt: skip
     """Every function templates may call, by topic (the order of docs/templates.md)."""
 
@@ -100,7 +102,8 @@ class TemplateAPI:
         self.source = model.source
         self.audience = audience
         self.audiences = audiences
-        self.tracker = Tracker()
+        self.tracker = Reads()
+        self.headings: dict[str, Heading] = {}
         self.assets: dict[str, bytes] = {}
         self.warnings: list[str] = []
         self.metrics = {m.id: m for m in self.source.evaluation.metrics}
@@ -121,6 +124,13 @@ class TemplateAPI:
         """Count source fields a function prints for the template as read by the current section."""
         for path in paths:
             self.tracker.read(path)
+
+    def _shows_results(self, *shown: Result, fields: tuple[str, ...] = _RESULT_FIELDS) -> None:
+        """Count the printed fields of these results (found by identity in the source) as read."""
+        wanted = {id(r) for r in shown}
+        for i, r in enumerate(self.source.evaluation.results):
+            if id(r) in wanted:
+                self._shows(*(f"evaluation.results[{i}].{name}" for name in fields))
 
     # --- results -------------------------------------------------------------------------------
 
@@ -171,6 +181,7 @@ class TemplateAPI:
             raise FieldError("evaluation.results", "no such result")
         if not isinstance(raw, Result):
             raise FieldError("", f"metric(): expected a result or a metric id, found {raw!r}")
+        self._shows_results(raw)
         return formats.format_result(raw, self.metrics.get(raw.metric), with_n=with_n)
 
     def metric_name(self, metric_id: str) -> str:
@@ -224,8 +235,12 @@ class TemplateAPI:
             {% for table in ds.tables %}**{{ table.factors | join(" × ") }}**: {{ table.rows | length }} groups
             {% endfor %}{% endfor %}
         """
+        layout = tables.subgroup_layout(self.source)
         self._shows("evaluation", "evaluation.results", "datasets")
-        return tables.subgroup_layout(self.source)
+        self._shows(*(f"datasets[{i}].name" for i, d in enumerate(self.source.datasets) if d.name))
+        cells = [c for ds in layout.datasets for t in ds.tables for row in t.rows for c in row.cells if c is not None]
+        self._shows_results(*cells, fields=(*_RESULT_FIELDS, "slice", "operating_point", "dataset"))
+        return layout
 
     def factor_name(self, factor_id: str) -> str:
         """A factor's name (`sex` -> 'Sex'), or the id itself when the source declares no such factor.
@@ -347,58 +362,6 @@ class TemplateAPI:
 
     # --- coverage and approvals ----------------------------------------------------------------
 
-    def requirement_rows(self) -> list[CoverageRow]:
-        """The fields this audience requires (`requires:` in audience.yaml) as coverage rows.
-
-        Each row has `requirement_id`, `text` (the field path), `status` (covered or missing) and
-        `section`: the section of this document that shows the field, for a link. Call it in the last
-        section, after the sections that show the fields have been rendered.
-
-        Example:
-            {% for row in requirement_rows() %}| {{ row.text | code }} | {{ row.status | label }} |
-            {% endfor %}
-        """
-        return requirement_rows(self.source, self.audience, self.tracker.reads)
-
-    def framework_rows(self) -> list[CoverageRow]:
-        """Coverage of this audience's frameworks (`frameworks:`), a row per requirement.
-
-        Each row has `framework`, `requirement_id`, `text`, `citation`, `fields`, `status` (covered,
-        partial, missing or not-applicable) and `section`: the section of this document that shows it.
-
-        Example:
-            {% for row in framework_rows() if row.status == "missing" %}- {{ row.requirement_id }}: {{ row.text }}
-            {% endfor %}
-        """
-        rows = coverage(self.source, self.audience.config.frameworks)
-        return [replace(row, section=section_showing(self.audience, self.tracker.reads, row.fields)) for row in rows]
-
-    def framework_summary(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Per framework of an audience (this one by default): `framework`, `title`, `covered`, `partial`,
-        `missing`, `not_applicable`, `applicable`, `percent` and `open` (the missing and partial rows).
-
-        Example:
-            {% for fw in framework_summary("regulatory") %}{{ fw.title }}: {{ fw.percent }}%
-            {% endfor %}
-        """
-        audience = self._audience(name)
-        found = assess(self.source, audience.config.frameworks)
-        summaries = []
-        for summary in summarise(found):
-            open_rows = [
-                a.row for a in found if a.row.framework == summary.framework and a.row.status in ("missing", "partial")
-            ]
-            summaries.append({**summary.as_dict(), "applicable": summary.applicable, "open": open_rows})
-        return summaries
-
-    def coverage_of(self, name: str) -> list[CoverageRow]:
-        """The fields another audience requires, as coverage rows (without sections: that document is not this one).
-
-        Example:
-            {% set reg = coverage_of("regulatory") %}{{ reg | selectattr("status", "eq", "covered") | list | length }} of {{ reg | length }}
-        """
-        return requirement_rows(self.source, self._audience(name), {})
-
     def signoffs(self) -> list[SignoffRow]:
         """The sign-offs this audience requires (`signoffs:`) and those recorded for its sections.
 
@@ -425,14 +388,6 @@ class TemplateAPI:
             for row in signoff_rows(self.model.loaded, self.source, audience):
                 rows[(row.section, row.role, row.date, row.reviewer)] = row
         return sorted(rows.values(), key=lambda r: (r.section, r.role, r.date, r.reviewer))
-
-    def _audience(self, name: str | None) -> Audience:
-        if name is None:
-            return self.audience
-        found = next((a for a in self.audiences if a.name == name), None)
-        if found is None:
-            raise FieldError("", f"no audience '{name}' to report coverage of")
-        return found
 
     # --- evidence ------------------------------------------------------------------------------
 

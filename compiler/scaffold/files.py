@@ -17,7 +17,7 @@ from compiler import __version__
 from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
 from compiler.config.project import CONFIG_FILE, DEFAULT_POLICY, RULES, load_config
-from compiler.errors import ConfigError
+from compiler.errors import ConfigError, UsageError
 
 CiName = Literal["github", "gitlab"]
 CI_FILES: dict[CiName, tuple[str, str]] = {
@@ -31,9 +31,12 @@ EXAMPLES: dict[CiName, str] = {"github": "docs.yml", "gitlab": "gitlab-ci.yml"}
 
 PRE_COMMIT_FILE = ".pre-commit-config.yaml"
 CACHE_DIR = ".docs-compile-cache"
+VENV_DIR = ".venv"
 
 # Folder names go into YAML, shell lines and the pre-commit hooks' regular expressions unquoted.
 _PLAIN_FOLDER = re.compile(r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*$")
+_NOT_PLAIN = "init writes this folder into the CI and pre-commit files and needs a plain relative path"
+_PLAIN_HINT = "use letters, digits, '-', '_' and '/' (e.g. docs/models), or write those files by hand"
 
 
 @dataclass(frozen=True)
@@ -47,21 +50,41 @@ class Folders:
 DEFAULT_FOLDERS = Folders()
 
 
-def repository_folders(root: Path) -> Folders:
-    """The folders named by ROOT/docs-compile.yaml, or the defaults when it does not exist."""
+def repository_folders(root: Path, content: str | None = None, out: str | None = None) -> Folders:
+    """The folders of the repository in ROOT: `content` and `out` when given (init's --content and --out, relative
+    to ROOT), else those of ROOT/docs-compile.yaml, else the defaults.
+
+    A folder given that differs from the one docs-compile.yaml sets is a UsageError: init never edits that file.
+    """
     path = root / CONFIG_FILE
-    if not path.is_file():
-        return DEFAULT_FOLDERS
-    config = load_config(path)
-    folders = Folders(content=str(config.content), out=str(config.out))
+    config = load_config(path) if path.is_file() else None
+    found = Folders(content=str(config.content), out=str(config.out)) if config is not None else DEFAULT_FOLDERS
     for field in ("content", "out"):
-        if not _PLAIN_FOLDER.match(getattr(folders, field)):
-            raise ConfigError.at(
+        if config is not None and not _PLAIN_FOLDER.match(getattr(found, field)):
+            raise ConfigError.at(display_path(path), _NOT_PLAIN, field=field, hint=_PLAIN_HINT)
+    given = {"content": content, "out": out}
+    for field, value in given.items():
+        if value is None:
+            continue
+        if not _PLAIN_FOLDER.match(value):
+            raise UsageError.at(f"--{field}", f"'{value}': {_NOT_PLAIN}", hint=_PLAIN_HINT)
+        if config is not None and value != getattr(found, field):
+            raise UsageError.at(
                 display_path(path),
-                "init writes this folder into the CI and pre-commit files and needs a plain relative path",
+                f"sets {field}: {getattr(found, field)}, but --{field} is {value}; init never edits this file",
                 field=field,
-                hint="use letters, digits, '-', '_' and '/' (e.g. docs/models), or write those files by hand",
+                hint=f"change `{field}:` in {CONFIG_FILE} and run init again, or drop --{field}",
             )
+    folders = Folders(content=content or found.content, out=out or found.out)
+    inner, outer = sorted((folders.content, folders.out), key=len, reverse=True)
+    if f"{inner}/".startswith(f"{outer}/"):
+        given_names = [f"--{field}" for field, value in given.items() if value is not None]
+        raise UsageError.at(
+            ", ".join(given_names) or display_path(path),
+            f"the content folder ({folders.content}) and the output folder ({folders.out}) overlap; every build "
+            "replaces the output folder whole",
+            hint="choose two separate folders, e.g. --content models --out site-out",
+        )
     return folders
 
 
@@ -95,8 +118,9 @@ def ci_file(name: CiName, folders: Folders = DEFAULT_FOLDERS) -> str:
 
 
 def gitignore_entries(folders: Folders = DEFAULT_FOLDERS) -> list[str]:
-    """The .gitignore lines a repository needs: the build output and the build cache."""
-    return [f"{folders.out}/", f"{CACHE_DIR}/"]
+    """The .gitignore lines a repository needs: the build output, the build cache and the virtualenv that the
+    README creates inside the repository."""
+    return [f"{folders.out}/", f"{CACHE_DIR}/", f"{VENV_DIR}/"]
 
 
 def write_examples(folder: Path) -> list[Path]:

@@ -28,7 +28,8 @@ from compiler.scaffold.files import (
     settings_file,
 )
 from compiler.scaffold.model import default_id, model_source
-from compiler.schema.editor import REGENERATE, SCHEMAS_DIR, write_schemas
+from compiler.scaffold.schemas import missing_schemas, model_schema_line, write_missing_schemas
+from compiler.schema.editor import REGENERATE, SCHEMAS_DIR
 
 CiChoice = Literal["all", "github", "gitlab", "none"]
 CI_CHOICES: dict[CiChoice, tuple[CiName, ...]] = {
@@ -38,7 +39,7 @@ CI_CHOICES: dict[CiChoice, tuple[CiName, ...]] = {
     "none": (),
 }
 GITIGNORE = ".gitignore"
-_GITIGNORE_HEADER = "# docs-compile: the build output and the build cache"
+_GITIGNORE_HEADER = "# docs-compile: the build output, the build cache and the virtualenv"
 
 Action = Literal["create", "append", "keep", "schemas"]
 
@@ -54,6 +55,8 @@ class Step:
     """The whole new text (create, append)."""
     note: str = ""
     """Why a file is kept, or which lines are appended."""
+    files: tuple[str, ...] = ()
+    """The schema files to write (schemas)."""
 
 
 @dataclass
@@ -69,12 +72,15 @@ class Outcome:
     """The first model's source, when init created it."""
 
 
-def plan(root: Path, model_id: str | None, ci: CiChoice, today: date | None = None) -> list[Step]:
+def plan(
+    root: Path, model_id: str | None, ci: CiChoice, today: date | None = None, folders: Folders | None = None
+) -> list[Step]:
     """What init would write into ROOT: the settings, a first model, .gitignore lines, pre-commit, CI, schemas.
 
     MODEL_ID None: the folder's name as an id, and no model at all when the content folder holds one already.
+    FOLDERS None: those of ROOT/docs-compile.yaml, else the defaults (`repository_folders`).
     """
-    folders = repository_folders(root)
+    folders = folders or repository_folders(root)
     return [
         _file(root, CONFIG_FILE, settings_file(folders)),
         *_first_model(root, folders, model_id, today),
@@ -95,7 +101,7 @@ def write(root: Path, steps: list[Step]) -> Outcome:
             if step.action == "keep":
                 outcome.kept.append(step.path)
             elif step.action == "schemas":
-                outcome.created += [path.relative_to(root).as_posix() for path in write_schemas(root / step.path)]
+                outcome.created += write_missing_schemas(root, list(step.files))
             else:
                 atomic_write(root / step.path, step.text)
                 (outcome.created if step.action == "create" else outcome.updated).append(step.path)
@@ -130,7 +136,8 @@ def _first_model(root: Path, folders: Folders, model_id: str | None, today: date
         if models:
             return [Step(folders.content, "keep", note=f"holds {len(models)} model(s)")]
         model_id = default_id(root)
-    return [_file(root, f"{folders.content}/{model_id}/{MODEL_FILE}", model_source(model_id, today))]
+    path = f"{folders.content}/{model_id}/{MODEL_FILE}"
+    return [_file(root, path, model_source(model_id, today, model_schema_line(root / path, root)))]
 
 
 def _gitignore(root: Path, folders: Folders) -> Step:
@@ -152,7 +159,8 @@ def _ignored(line: str) -> str:
 
 
 def _schemas(root: Path) -> Step:
-    folder = root / SCHEMAS_DIR
-    if folder.is_dir() and any(folder.iterdir()):
+    """The schema files schemas/ lacks; the ones there are kept (they may be another version's: REGENERATE)."""
+    missing = missing_schemas(root)
+    if not missing:
         return Step(SCHEMAS_DIR, "keep", note=f"exists; `{REGENERATE}` regenerates it")
-    return Step(SCHEMAS_DIR, "schemas")
+    return Step(SCHEMAS_DIR, "schemas", files=tuple(missing))

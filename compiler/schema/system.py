@@ -195,6 +195,19 @@ class Training(Node):
     """Parameter count or model size."""
 
 
+class Product(Node):
+    name: Text = Field(examples=["PneumoTriage reading station, model RS-2"])
+    """The product the AI system is a component of."""
+    description: Markdown = Field(
+        examples=["A 24-inch medical display on a wheeled cart; the CE mark and UDI label are on its rear panel."]
+    )
+    """Its external features, marking and internal layout, in words (Annex IV 1(f))."""
+    illustrations: Markdown | None = Field(
+        default=None, examples=["Photographs: IFU section 2, figures 2-1 to 2-4 (document RS2-IFU-07)."]
+    )
+    """Where the photographs or illustrations of the product are kept (Annex IV 1(f))."""
+
+
 class Compute(Node):
     training: Text | None = Field(default=None, examples=["About 40 GPU-hours on one NVIDIA A100 for the final fit."])
     """Compute used to develop, train, test and validate (Annex IV 2(c))."""
@@ -287,6 +300,8 @@ class System(Node):
     """Forms of placing on the market or deployment: embedded, download, API (Annex IV 1(d))."""
     hardware: Text | None = Field(default=None, examples=["x86-64 server (8 vCPU, 16 GB RAM); optional NVIDIA T4 GPU"])
     """Target hardware (Annex IV 1(e))."""
+    product: Product | None = None
+    """The product the system is a component of, if any (Annex IV 1(f))."""
     software_versions: dict[str, str] = Field(
         default_factory=dict, examples=[{"python": "3.12.7", "scikit-learn": "1.5.2"}]
     )

@@ -10,7 +10,17 @@ import pytest
 import yaml
 from helpers.project import minimal_source, write_tree
 
-from compiler.check.coverage import COVERED, MISSING, NOT_APPLICABLE, PARTIAL, assess, coverage, summarise
+from compiler.check.coverage import (
+    COVERED,
+    MISSING,
+    NOT_APPLICABLE,
+    PARTIAL,
+    applicability,
+    assess,
+    condition_reason,
+    coverage,
+    summarise,
+)
 from compiler.config.frameworks import FOLDER, framework_ids, load_framework, load_frameworks
 from compiler.errors import ConfigError
 from compiler.schema import Source
@@ -72,6 +82,19 @@ def test_mitchell_has_nine_sections_and_annex_iv_nine_items() -> None:
     assert mitchell == {f"§{n}" for n in range(1, 10)}
     annex = {r.id.split("(")[0].split(".")[0] for r in load_framework("eu-ai-act-annex-iv").requirements}
     assert annex == {f"IV-{n}" for n in range(1, 10)}
+
+
+def test_annex_iv_has_every_lettered_point_of_items_1_and_2() -> None:
+    ids = [r.id for r in load_framework("eu-ai-act-annex-iv").requirements]
+    lettered = [i for i in ids if "(" in i]
+    assert lettered == [f"IV-{n}({c})" for n in (1, 2) for c in "abcdefgh"]
+    assert ids[len(lettered) :] == ["IV-3.1", "IV-3.2", "IV-3.3", *(f"IV-{n}" for n in range(4, 10))]
+
+
+@pytest.mark.parametrize("framework_id", EXPECTED)
+def test_a_framework_with_a_condition_says_whom_it_concerns(framework_id: str) -> None:
+    framework = load_framework(framework_id)
+    assert bool(framework.when) == bool(framework.applies_to), framework_id
 
 
 def test_an_unknown_path_is_named_with_a_suggestion() -> None:
@@ -201,6 +224,35 @@ def test_conditions_make_requirements_not_applicable() -> None:
     assert {r.status for r in rows} == {NOT_APPLICABLE}
     health = _source(model__domain="health")
     assert NOT_APPLICABLE not in {r.status for r in coverage(health, ["onc-hti1"])}
+
+
+def test_applicability_gives_the_reason_in_words_from_the_condition_and_the_values() -> None:
+    data = {"model": {"risk_class": "minimal", "medical_device": False, "domain": "consumer"}}
+    assert (
+        condition_reason("risk_class == high or medical_device", "high-risk systems", data)
+        == "applies to high-risk systems; this model: risk class minimal, not a medical device"
+    )
+    assert (
+        condition_reason("not medical_device and model.domain != health", None, data)
+        == "applies to models where `not medical_device and model.domain != health` holds; "
+        "this model: not a medical device, domain consumer"
+    )
+    assert condition_reason("model.regulatory.udi", None, data).endswith("this model: no udi")
+    assert condition_reason(None, None, data) == "applies to every model"
+    device = _source(model__medical_device=True, model__domain="health")
+    found = {a.framework: a for a in applicability(device, ["fda-ai-dsf-2025", "onc-hti1", "mitchell"])}
+    assert [a.applies for a in found.values()] == [True, True, True]
+    assert found["fda-ai-dsf-2025"].reason.endswith("; this model: a medical device")
+    (other,) = applicability(_source(), ["onc-hti1"])
+    assert not other.applies and other.reason.endswith("; this model: domain other")
+
+
+def test_a_requirement_that_does_not_apply_carries_the_reason() -> None:
+    rows = coverage(_source(), ["fda-ai-dsf-2025"])
+    assert {r.reason for r in rows} == {
+        "applies to medical devices with AI-enabled device software functions; this model: not a medical device"
+    }
+    assert {r.reason for r in coverage(_source(), ["mitchell"])} == {""}
 
 
 def test_datasheets_are_checked_per_dataset() -> None:

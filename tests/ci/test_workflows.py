@@ -111,6 +111,28 @@ def test_scaffolded_hooks_are_the_published_hooks(repo: Path) -> None:
         assert {k: hook[k] for k in want} == want
 
 
+def _hooks_by_stage(config: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The hooks pre-commit runs before a commit (no `stages`, or `pre-commit` among them), and the others."""
+    hooks = [hook for repo in yaml.safe_load(config.read_text())["repos"] for hook in repo["hooks"]]
+    on_commit = [hook for hook in hooks if "pre-commit" in hook.get("stages", ["pre-commit"])]
+    return on_commit, [hook for hook in hooks if hook not in on_commit]
+
+
+def test_a_commit_of_the_fresh_scaffold_passes_its_hooks(repo: Path) -> None:
+    """Before a commit only validate runs; check (exit 1 on the scaffold's TODOs) runs when asked, until enabled."""
+    on_commit, manual = _hooks_by_stage(repo / ".pre-commit-config.yaml")
+    assert [hook["id"] for hook in on_commit] == ["docs-compile-validate"]
+    assert [(hook["id"], hook["stages"]) for hook in manual] == [("docs-compile-check", ["manual"])]
+    for hook in on_commit:
+        done = subprocess.run(hook["entry"].split(), cwd=repo, capture_output=True, text=True, env=ENV)
+        assert done.returncode == 0, done.stderr
+    gates = subprocess.run(manual[0]["entry"].split(), cwd=repo, capture_output=True, text=True, env=ENV)
+    assert gates.returncode == 1  # why it waits: the TODOs fail the release gates
+    text = (repo / ".pre-commit-config.yaml").read_text()
+    assert "pre-commit run --hook-stage manual docs-compile-check --all-files" in text
+    assert "delete the `stages:` line to run it before every commit" in text
+
+
 # --- linted ----------------------------------------------------------------------------------------------
 
 
@@ -372,6 +394,42 @@ def _action_env(**given: str) -> dict[str, str]:
     return {**{k: defaults[k] for k in ("COMMANDS", "ARGS", "AGAINST", "OUT", "PDF")}, **given}
 
 
+def test_action_version_is_the_release_it_belongs_to() -> None:
+    """The action's tag pins docs-compile: its default `version` is the package version of the same release."""
+    from compiler import __version__
+
+    inputs = yaml.safe_load(ACTION.read_text())["inputs"]
+    assert inputs["version"]["default"] == __version__
+    assert f"docs-compile[mlflow]=={__version__}" in ci_file("github")  # the workflows pin the same version
+    assert f"<org>/docs-compile@v{__version__}" in (EXAMPLES_CI / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("package", "installed"),
+    [
+        ("docs-compile", "docs-compile==0.1.0"),
+        ("docs-compile[mlflow]", "docs-compile[mlflow]==0.1.0"),
+        ("./dist/docs_compile-0.1.0-py3-none-any.whl", "./dist/docs_compile-0.1.0-py3-none-any.whl"),
+        ("git+https://example.org/docs-compile@main", "git+https://example.org/docs-compile@main"),
+    ],
+)
+def test_action_pins_a_package_name_and_installs_a_path_or_url_as_given(
+    tmp_path: Path, package: str, installed: str
+) -> None:
+    action = yaml.safe_load(ACTION.read_text())
+    [step] = [s for s in action["runs"]["steps"] if s.get("name") == "Install docs-compile"]
+    # pip and docs-compile stand-ins that print what they were asked for.
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin/python").write_text('#!/bin/sh\necho "$@"\n')
+    (tmp_path / "bin/docs-compile").write_text("#!/bin/sh\n")
+    for stub in (tmp_path / "bin").iterdir():
+        stub.chmod(0o755)
+    env = {"PACKAGE": package, "VERSION": str(action["inputs"]["version"]["default"])}
+    done = _run(step["run"], tmp_path, tmp_path, PATH=f"{tmp_path / 'bin'}:/usr/bin:/bin", **env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"-m pip install {installed}"
+
+
 def test_action_runs_and_gives_its_outputs(repo: Path, tmp_path: Path) -> None:
     done = _run(
         _action_script(), repo, tmp_path, **_action_env(COMMANDS="validate resolve build", PDF="false", OUT="site-only")
@@ -382,6 +440,29 @@ def test_action_runs_and_gives_its_outputs(repo: Path, tmp_path: Path) -> None:
     assert (repo / "site-only/site/index.html").is_file()
     assert not (repo / "site-only/pdf").exists()
     assert "::group::docs-compile validate" in done.stdout
+
+
+@pytest.mark.parametrize(("settings", "folder"), [("out: public\n", "public"), ("", "build")])
+def test_action_builds_into_the_out_of_docs_compile_yaml_when_out_is_empty(
+    repo: Path, tmp_path: Path, settings: str, folder: str
+) -> None:
+    """The input `out` is empty by default: docs-compile.yaml's `out:` (else build), and the outputs name it."""
+    copy = tmp_path / "repo"
+    shutil.copytree(repo, copy, ignore=shutil.ignore_patterns("build", "site-only", "reports", ".docs-compile-cache"))
+    (copy / "docs-compile.yaml").write_text(settings)
+    assert _action_env()["OUT"] == ""
+    done = _run(_action_script(), copy, tmp_path, **_action_env(COMMANDS="build", PDF="false"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _outputs(tmp_path) == {"site": str(copy / folder / "site"), "manifest": str(copy / folder / "manifest.json")}
+    assert (copy / folder / "site/index.html").is_file()
+    assert sorted(p.name for p in copy.iterdir() if p.name in ("build", "public")) == [folder]
+
+
+def test_action_refuses_out_in_args(repo: Path, tmp_path: Path) -> None:
+    done = _run(_action_script(), repo, tmp_path, **_action_env(COMMANDS="build", ARGS="--out elsewhere"))
+    assert done.returncode == 2
+    assert "::error::give the output folder with the input 'out', not in 'args'" in done.stdout
+    assert _outputs(tmp_path) == {}
 
 
 def test_action_check_fails_with_a_report(repo: Path, tmp_path: Path) -> None:

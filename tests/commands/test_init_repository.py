@@ -96,15 +96,19 @@ def test_gitignore_gains_only_the_missing_lines(project: Path, cli: Callable[...
     result = cli("init", "--ci", "none")
     assert result.exit_code == 0, result.output
     text = (project / ".gitignore").read_text()
-    assert text == "node_modules/\n/build\n# docs-compile: the build output and the build cache\n.docs-compile-cache/\n"
-    assert "updated .gitignore (added .docs-compile-cache/)" in result.stdout
+    assert text == (
+        "node_modules/\n/build\n# docs-compile: the build output, the build cache and the virtualenv\n"
+        ".docs-compile-cache/\n.venv/\n"
+    )
+    assert "updated .gitignore (added .docs-compile-cache/, .venv/)" in result.stdout
     assert cli("init", "--ci", "none").exit_code == 0
     assert (project / ".gitignore").read_text() == text
 
 
 def test_a_new_gitignore(project: Path, cli: Callable[..., Result]) -> None:
     assert cli("init", "--ci", "none").exit_code == 0
-    assert (project / ".gitignore").read_text().splitlines()[1:] == ["build/", ".docs-compile-cache/"]
+    # .venv/: the README's first command creates the virtualenv inside the repository.
+    assert (project / ".gitignore").read_text().splitlines()[1:] == ["build/", ".docs-compile-cache/", ".venv/"]
 
 
 @pytest.mark.parametrize(
@@ -232,3 +236,93 @@ def test_the_settings_file_loads_and_holds_the_defaults(project: Path, cli: Call
     assert config.audiences == "audiences"
     assert config.packaged_audiences is True
     assert config.released == "v1.0.0"
+
+
+def _schema_target(source: Path) -> Path:
+    """The file the first line of SOURCE points editors at, as yaml-language-server resolves it."""
+    first = source.read_text().splitlines()[0]
+    match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
+    assert match, first
+    return (source.parent / match.group(1)).resolve()
+
+
+def test_the_schema_line_follows_the_content_folder_of_the_settings(project: Path, cli: Callable[..., Result]) -> None:
+    (project / "docs-compile.yaml").write_text("content: docs/models\n")
+    assert cli("init", "--model", "m1", "--ci", "none").exit_code == 0
+    source = project / "docs/models/m1/model.yaml"
+    assert source.read_text().startswith("# yaml-language-server: $schema=../../../schemas/model.schema.json\n")
+    assert _schema_target(source) == project / "schemas/model.schema.json"
+    assert _schema_target(source).is_file()
+
+
+def test_content_and_out_options_go_into_every_file(tmp_path: Path) -> None:
+    """Repository mode honours --content and --out: the settings, the model, .gitignore, pre-commit and CI."""
+    root = tmp_path / "repo"
+    done = _docs_compile(
+        tmp_path, "init", "--root", "repo", "--model", "m1", "--content", "models", "--out", "site-out"
+    )
+    assert done.returncode == 0, done.stderr
+    config = load_config(root / "docs-compile.yaml")
+    assert (str(config.content), str(config.out)) == ("models", "site-out")
+    assert _schema_target(root / "models/m1/model.yaml") == root / "schemas/model.schema.json"
+    assert (root / ".gitignore").read_text().splitlines()[1] == "site-out/"
+    workflow = (root / ".github/workflows/docs.yml").read_text()
+    assert "for model in models/*/; do" in workflow and "path: site-out/site" in workflow
+    assert "paths: [site-out/site/, site-out/pdf/, site-out/manifest.json]" in (root / ".gitlab-ci.yml").read_text()
+    hooks = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    assert hooks[0]["files"] == r"^models/.*\.(ya?ml|json|csv)$"
+    validated = _docs_compile(root, "validate")
+    assert (validated.returncode, validated.stdout) == (0, "ok: 1 model(s) valid: m1\n")
+    assert not (root / "content").exists() and not (tmp_path / "models").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--content", "../elsewhere"),
+            "error: --content: '../elsewhere': init writes this folder into the CI and pre-commit files and needs a "
+            "plain relative path (hint: use letters, digits, '-', '_' and '/' (e.g. docs/models), or write those "
+            "files by hand)",
+        ),
+        (
+            ("--content", "site/models", "--out", "site"),
+            "error: --content, --out: the content folder (site/models) and the output folder (site) overlap; every "
+            "build replaces the output folder whole (hint: choose two separate folders, e.g. --content models --out "
+            "site-out)",
+        ),
+    ],
+)
+def test_folders_init_cannot_use_are_refused(
+    project: Path, cli: Callable[..., Result], args: tuple[str, ...], message: str
+) -> None:
+    result = cli("init", *args)
+    assert (result.exit_code, result.stderr) == (2, message + "\n")
+    assert list(project.iterdir()) == []
+
+
+def test_an_option_that_contradicts_the_settings_file_is_refused(project: Path, cli: Callable[..., Result]) -> None:
+    (project / "docs-compile.yaml").write_text("content: models\n")
+    result = cli("init", "--content", "docs/models")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: docs-compile.yaml: content: sets content: models, but --content is docs/models; init never edits "
+        "this file (hint: change `content:` in docs-compile.yaml and run init again, or drop --content)\n"
+    )
+    assert sorted(p.name for p in project.iterdir()) == ["docs-compile.yaml"]
+    assert cli("init", "--content", "models", "--ci", "none").exit_code == 0  # the same folder: fine
+
+
+def test_schemas_gain_the_missing_files_and_keep_the_others(project: Path, cli: Callable[..., Result]) -> None:
+    (project / "schemas").mkdir()
+    (project / "schemas/model.schema.json").write_text("{}\n")
+    result = cli("init", "--ci", "none", "--model", "m1")
+    assert result.exit_code == 0, result.output
+    assert (project / "schemas/model.schema.json").read_text() == "{}\n"
+    assert sorted(p.name for p in (project / "schemas").iterdir()) == [
+        "dataset.schema.json",
+        "model.schema.json",
+        "results.schema.json",
+    ]
+    assert "created schemas/dataset.schema.json" in result.stdout.splitlines()
+    assert "created schemas/model.schema.json" not in result.stdout

@@ -244,3 +244,44 @@ def test_import_json_result(project: Path, cli: Callable[..., Any]) -> None:
     assert report["ok"] is True and report["model_file"] == "content/flowers/model.yaml"
     assert "system.ai_statement" in report["todo"]
     assert "model.domain" in report["placeholders"]
+
+
+# --- editors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "card"), [("hf", "hf_with_index.md"), ("mct", "mct_v002.json")])
+def test_an_imported_model_points_editors_at_the_schemas_written_beside_it(
+    project: Path, cli: Callable[..., Any], fmt: str, card: str
+) -> None:
+    (project / "docs-compile.yaml").write_text("content: docs/models\n")
+    result = cli("import", "--from", fmt, copy(project, card), "--id", "imported", "--json")
+    assert result.exit_code == 0, result.output
+    source = project / "docs/models/imported/model.yaml"
+    first = source.read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../../schemas/model.schema.json"
+    assert (source.parent / first.split("$schema=")[1]).resolve() == project / "schemas/model.schema.json"
+    assert json.loads(result.stdout)["schemas"] == [
+        "schemas/model.schema.json",
+        "schemas/dataset.schema.json",
+        "schemas/results.schema.json",
+    ]
+    assert cli("validate").exit_code == 0
+    again = cli("import", "--from", fmt, card, "--id", "second")
+    assert again.exit_code == 0, again.output
+    assert "schemas" not in again.stdout  # written once, never again
+
+
+def test_import_never_replaces_a_schema_file(project: Path, cli: Callable[..., Any]) -> None:
+    (project / "schemas").mkdir()
+    (project / "schemas/model.schema.json").write_text("{}\n")
+    result = cli("import", "--from", "hf", copy(project, "hf_with_index.md"))
+    assert result.exit_code == 0, result.output
+    assert (project / "schemas/model.schema.json").read_text() == "{}\n"
+    assert result.stdout.splitlines()[-1] == (
+        "created schemas/dataset.schema.json, schemas/results.schema.json: the schemas its first line points editors at"
+    )
+    assert (
+        (project / "content/review-sentiment/model.yaml")
+        .read_text()
+        .startswith("# yaml-language-server: $schema=../../schemas/model.schema.json\n# Imported by")
+    )

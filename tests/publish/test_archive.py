@@ -2,7 +2,8 @@
 
 Two real builds of the review-sentiment example (the second with a changed summary and a hostile name)
 are published as 1.0 and 2.0 by the command line in a subprocess; the tests read the archive as a reader
-and as Material's version selector would.
+and as Material's version selector would. The two builds have no PDFs (quick), so they are published with
+--partial; a whole build with PDFs is published without it (`whole_build`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 import pytest
 from helpers.html_safety import active_markup
-from helpers.project import AUDIENCES, CONTENT, REPO
+from helpers.project import AUDIENCES, CONTENT, REPO, write_tree
 
+from compiler.commands.init import scaffold
 from compiler.publish.archive_versions import Versions, version_key
 
 MODEL = "review-sentiment"
@@ -27,6 +29,9 @@ HOSTILE = 'Reelview <script>alert("name")</script> classifier'
 NEW_SUMMARY = "Sorts English film reviews into positive and negative, every 15 minutes."
 MIKE = "\nextra:\n  version:\n    provider: mike\n"
 """The lines that turn on Material's version selector, added to the project's mkdocs.yml."""
+PALETTE = {"primary: indigo": "primary: teal", "accent: indigo": "accent: amber"}
+"""The project's own colours, which the "what changed" pages take from the built pages."""
+RESERVED = "reserved names: changes (inside a model's folder), _archive (at the site's root)"
 
 
 def _run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -60,7 +65,11 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two builds: v1/ (the example as shipped) and v2/ (new summary, hostile name), each with its content."""
     root = tmp_path_factory.mktemp("archive")
     shutil.copytree(AUDIENCES, root / "audiences")
-    (root / "mkdocs.yml").write_text((REPO / "mkdocs.yml").read_text(encoding="utf-8") + MIKE, encoding="utf-8")
+    mkdocs = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    for old, new in PALETTE.items():
+        assert old in mkdocs
+        mkdocs = mkdocs.replace(old, new)
+    (root / "mkdocs.yml").write_text(mkdocs + MIKE, encoding="utf-8")
     for side in ("v1", "v2"):
         shutil.copytree(CONTENT / MODEL, root / side / "content" / MODEL)
     _edit(root / "v2/content" / MODEL / "model.yaml", HOSTILE, NEW_SUMMARY)
@@ -70,8 +79,10 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _publish(root: Path, side: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return _run(root, "publish", "--content", f"{side}/content", "--out", f"{side}/build", *args)
+def _publish(root: Path, side: str, *args: str, partial: bool = True) -> subprocess.CompletedProcess[str]:
+    """Publish the build of `side` (without PDFs: --partial unless told otherwise)."""
+    given = ["--partial"] if partial else []
+    return _run(root, "publish", "--content", f"{side}/content", "--out", f"{side}/build", *given, *args)
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +190,8 @@ def test_publishing_the_same_build_again_changes_nothing(root: Path, archive: An
     assert done.stdout == (
         "archive/2.0/: already published; aliases: latest; index.html -> latest; "
         "review-sentiment changes since 1.0; 2 version(s)\n"
+        "partial version (--partial): the PDF(s) of review-sentiment/leadership, review-sentiment/regulatory, "
+        "review-sentiment/technical not built (--no-pdf)\n"
     )
     assert _snapshot(root / "archive") == before
     assert sorted(p.name for p in root.iterdir()) == ["archive", "audiences", "mkdocs.yml", "v1", "v2"]
@@ -312,7 +325,7 @@ def test_a_checkout_of_a_pages_branch_is_an_empty_archive(scratch: Path) -> None
 )  # fmt: skip
 def test_usage_errors_exit_2_and_change_nothing(scratch: Path, args: tuple[str, ...], message: str) -> None:
     before, paths = _snapshot(scratch / "archive"), sorted(scratch.rglob("*"))
-    done = _publish(scratch, "v2", *args)
+    done = _publish(scratch, "v2", *args, partial="--mlflow" not in args)
     assert (done.returncode, done.stderr) == (2, message + "\n")
     assert _snapshot(scratch / "archive") == before
     assert sorted(scratch.rglob("*")) == paths
@@ -340,25 +353,135 @@ def test_versions_sort_as_mike_sorts_them() -> None:
     assert [e.version for e in versions.entries] == mike
 
 
+def test_v_prefixed_names_sort_as_mike_sorts_them_below_bare_numbers() -> None:
+    """mike keeps `v` as a word of the loose version: v-names are releases, below every name that starts with a
+    digit (so v0.9 below 0.1.0), numeric among themselves. docs/archive.md says so; an archive should use one style."""
+    names = ["v0.9", "0.1.0", "v1.10", "v1.9", "1.0", "main", "V2", "v1.0"]
+    # The order mike 2.2.0 (mike.versions.Versions, with verspec's LooseVersion) gives these names, newest first.
+    mike = ["V2", "main", "1.0", "0.1.0", "v1.10", "v1.9", "v1.0", "v0.9"]
+    assert sorted(names, key=version_key, reverse=True) == mike
+
+
 @pytest.fixture(scope="module")
-def pdf_build(root: Path) -> Path:
-    """One quick build with a PDF (the one-page leadership brief) of the shipped example."""
-    done = _run(root, "build", "-q", "--audience", "leadership", "--content", "v1/content", "--out", "pdf/build")
+def whole_build(root: Path) -> Path:
+    """A whole build with PDFs, quick: a project whose only audience is a one-page note of its own."""
+    project = write_tree(
+        root / "whole",
+        {
+            "docs-compile.yaml": "packaged_audiences: false\n",
+            "audiences/note/audience.yaml": {
+                "title": "Note",
+                "description": "A one-page note.",
+                "sections": ["note"],
+                "outputs": ["site", "pdf"],
+                "pdf": {"compact_header": True, "toc": False},
+            },
+            "audiences/note/sections/note.md.j2": "## Note { #note }\n\n{{ model.name }}.\n",
+        },
+    )
+    shutil.copytree(root / "v1/content", project / "content")
+    done = _run(project, "build", "-q")
     assert done.returncode == 0, done.stderr
-    shutil.copytree(root / "v1/content", root / "pdf/content")
-    return root / "pdf"
+    return project
 
 
-def test_pdfs_in_a_version_are_the_bytes_the_build_wrote(pdf_build: Path) -> None:
-    done = _run(pdf_build, "publish", "--site", "archive", "--version", "1.0")
+def test_pdfs_in_a_version_are_the_bytes_the_build_wrote(whole_build: Path) -> None:
+    done = _run(whole_build, "publish", "--site", "archive", "--version", "1.0")  # a whole build: no --partial
     assert done.returncode == 0, done.stderr
-    manifest = json.loads((pdf_build / "build/manifest.json").read_text())
+    manifest = json.loads((whole_build / "build/manifest.json").read_text())
     (entry,) = manifest["pdfs"]
     outputs = {o["path"]: o["sha256"] for o in manifest["outputs"]}
-    archived = pdf_build / "archive/1.0" / "pdf" / MODEL / "leadership.pdf"
+    archived = whole_build / "archive/1.0" / "pdf" / MODEL / "note.pdf"
     assert _sha(archived) == entry["sha256"] == outputs[entry["path"]] == outputs[f"site/{entry['path']}"]
-    page = (pdf_build / f"archive/1.0/{MODEL}/leadership/index.html").read_text(encoding="utf-8")
-    assert f'href="../../pdf/{MODEL}/leadership.pdf"' in page
+    page = (whole_build / f"archive/1.0/{MODEL}/note/index.html").read_text(encoding="utf-8")
+    assert f'href="../../pdf/{MODEL}/note.pdf"' in page
+    record = json.loads((whole_build / "archive/1.0/_archive/publication.json").read_text())
+    assert record["partial"] is False and "omitted" not in record
+
+
+def test_a_partial_build_is_refused_unless_partial(scratch: Path) -> None:
+    before = _snapshot(scratch / "archive")
+    hint = (
+        "(hint: build again without --model, --audience and --no-pdf, then publish; or pass --partial to publish "
+        "this build as a partial version)"
+    )
+    pdfs = "the PDF(s) of review-sentiment/leadership, review-sentiment/regulatory, review-sentiment/technical"
+    refused = _publish(scratch, "v2", "--site", "archive", "--version", "3.0", partial=False)
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        f"error: v2/build/manifest.json: a partial build: {pdfs} not built (--no-pdf); a published version is "
+        f"immutable and would keep only these documents {hint}\n",
+    )
+    write_tree(scratch, {"v2/content/second/model.yaml": scaffold("second")})  # a model the build lacks
+    refused = _publish(scratch, "v2", "--site", "archive", "--version", "3.0", partial=False)
+    assert refused.stderr.startswith(
+        "error: v2/build/manifest.json: a partial build: model(s) second of v2/content not built (--model); "
+    )
+    assert _snapshot(scratch / "archive") == before
+    done = _publish(scratch, "v2", "--site", "archive", "--version", "3.0", "--json")
+    assert done.returncode == 0, done.stderr
+    omitted = ["model(s) second of v2/content not built (--model)", f"{pdfs} not built (--no-pdf)"]
+    assert json.loads(done.stdout)["omitted"] == omitted
+    record = json.loads((scratch / "archive/3.0/_archive/publication.json").read_text())
+    assert (record["partial"], record["omitted"]) == (True, omitted)
+
+
+def test_a_build_for_some_audiences_is_partial(scratch: Path) -> None:
+    built = _run(
+        scratch, "build", "-q", "--no-pdf", "--audience", "leadership", "--content", "v1/content", "--out", "v3"
+    )
+    assert built.returncode == 0, built.stderr
+    refused = _run(scratch, "publish", "--content", "v1/content", "--out", "v3", "--site", "archive", "--version", "3")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(
+        "error: v3/manifest.json: a partial build: document(s) review-sentiment/technical, "
+        "review-sentiment/regulatory not built (--audience); the PDF(s) of review-sentiment/leadership not built "
+        "(--no-pdf); "
+    )
+
+
+def test_an_audience_named_like_an_archive_folder_is_refused_by_name(scratch: Path) -> None:
+    shutil.copytree(scratch / "audiences/leadership", scratch / "audiences/changes")
+    built = _run(scratch, "build", "-q", "--no-pdf", "--audience", "changes", "--content", "v1/content", "--out", "v3")
+    assert built.returncode == 0, built.stderr
+    assert (scratch / f"v3/site/{MODEL}/changes/index.html").is_file()
+    before = _snapshot(scratch / "archive")
+    args = ("--content", "v1/content", "--out", "v3", "--site", "archive", "--version", "3.0", "--partial")
+    done = _run(scratch, "publish", *args)
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"error: changes: the audience 'changes' is built into {MODEL}/changes/, where the archive puts the "
+        f"model's \"what changed\" page; {RESERVED} (hint: rename the audience's folder under audiences/, build "
+        "again, then publish)\n",
+    )
+    assert _snapshot(scratch / "archive") == before and not list(scratch.glob(".archive.publish-*"))
+
+
+def test_the_default_moves_only_when_asked_or_on_the_first_publish(scratch: Path) -> None:
+    beta = _publish(scratch, "v2", "--site", "archive", "--version", "3.0rc1", "--alias", "beta", "--json")
+    assert beta.returncode == 0, beta.stderr
+    assert json.loads(beta.stdout)["default"] == "latest"  # as mike deploy: a pre-release leaves the default
+    assert _redirect(scratch / "archive/index.html") == "latest/"
+    moved = _publish(scratch, "v2", "--site", "archive", "--version", "3.0rc1", "--alias", "beta", "--default", "beta")
+    assert moved.returncode == 0, moved.stderr
+    assert _redirect(scratch / "archive/index.html") == "beta/"
+    first = _publish(scratch, "v2", "--site", "fresh", "--version", "1.0")
+    assert first.returncode == 0, first.stderr
+    assert _redirect(scratch / "fresh/index.html") == "1.0/"  # the first publish: no alias, the version
+
+
+def test_the_changes_page_takes_the_colours_of_the_site(root: Path, archive: Any) -> None:
+    def body(page: Path) -> str:
+        found = re.search(r"<body[^>]*>", page.read_text(encoding="utf-8"))
+        assert found, page
+        return found.group(0)
+
+    built = body(root / f"archive/2.0/{MODEL}/index.html")
+    assert 'data-md-color-primary="teal" data-md-color-accent="amber"' in built
+    assert body(root / f"archive/2.0/{MODEL}/changes/index.html") == built
+    changes = (root / f"archive/2.0/{MODEL}/changes/index.html").read_text(encoding="utf-8")
+    assert "indigo" not in changes
+    assert '<link rel="stylesheet" href="../../assets/stylesheets/docs-compile.css">' in changes
 
 
 @pytest.mark.browser

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from compiler.errors import ConfigError, UsageError
-from compiler.publish.archive_pages import with_changes_link
+from compiler.publish.archive_build import refuse_reserved
+from compiler.publish.archive_pages import body_palette, with_changes_link
 from compiler.publish.archive_versions import alias_pages, load_versions, redirect_page, redirect_target
 
 MIKE_FILE = """[
@@ -107,3 +108,34 @@ def test_the_changes_link_goes_after_the_title_or_at_the_end_of_the_page() -> No
         '<body><h2>M</h2>\n<p class="docs-compile-changes"><a href="changes/">&lt;b&gt;</a></p></body>'
     )
     assert with_changes_link("plain text", "x") is None
+
+
+def test_the_changes_page_takes_only_the_palette_of_the_built_page() -> None:
+    built = (
+        '<body dir="ltr" data-md-color-scheme="slate" data-md-color-primary="deep-orange" '
+        'data-md-color-accent="x&quot; onload=&quot;alert(1)" onload="alert(2)" class="c">'
+    )
+    assert body_palette(built) == (
+        ("dir", "ltr"),
+        ("data-md-color-scheme", "slate"),
+        ("data-md-color-primary", "deep-orange"),
+    )  # an attribute value with anything but letters, digits, spaces, - and _ is dropped; others are not read
+    assert body_palette("<p>no body</p>") == ()
+
+
+@pytest.mark.parametrize(
+    ("page", "where"),
+    [
+        ("_archive/notes/index.html", "site/_archive/notes/index.html"),
+        ("m/changes", "site/m/changes"),
+    ],
+)
+def test_a_built_page_in_a_reserved_place_is_refused_by_its_path(tmp_path: Path, page: str, where: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        refuse_reserved(tmp_path / "site", {"index.html": "", page: ""}, {"m": ("technical",)})
+    assert str(caught.value.problems[0].location) == str(tmp_path / where)
+    assert caught.value.problems[0].message == (
+        "the built site has a file where the archive puts its own; reserved names: changes (inside a model's "
+        "folder), _archive (at the site's root)"
+    )
+    refuse_reserved(tmp_path / "site", {"index.html": "", "m/technical/index.html": ""}, {"m": ("technical",)})

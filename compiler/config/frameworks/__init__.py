@@ -40,6 +40,8 @@ class Requirement(Node):
     """all: every path must be filled; any: one filled path is enough."""
     when: str | None = None
     """Condition under which the requirement applies, e.g. `medical_device` or `domain == health`."""
+    applies_to: Text | None = None
+    """Whom the requirement concerns, in words, when `when` limits it: says why it applies, or not."""
 
 
 class Framework(Node):
@@ -55,6 +57,8 @@ class Framework(Node):
     """A list field the framework applies to element by element (e.g. `datasets` for datasheets)."""
     when: str | None = None
     """Condition under which the whole framework applies."""
+    applies_to: Text | None = None
+    """Whom the framework concerns, in words (e.g. 'AI-enabled medical devices'): says why it applies, or not."""
     requirements: list[Requirement] = Field(min_length=1)
     """The checklist."""
 
