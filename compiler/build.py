@@ -101,7 +101,11 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         progress,
         cache,
     )
-    warnings = [*published.warnings, *(f"{doc.slug}: {w}" for doc in documents for w in doc.warnings)]
+    warnings = [
+        *(w.format() for w in catalog.warnings),  # the sources' judgement calls, placed
+        *published.warnings,
+        *(f"{doc.slug}: {w}" for doc in documents for w in doc.warnings),
+    ]
     slugs = [d.slug for d in documents]
     remember_build(cache, key, options.out, slugs, published.pdfs, warnings)
     return BuildResult(Path(options.out), documents, published.pdfs, published.manifest, warnings, slugs)

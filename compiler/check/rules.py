@@ -16,7 +16,7 @@ from typing import Any
 from compiler.check.completeness import framework_gaps, unfilled_requirements
 from compiler.check.coverage import MISSING, PARTIAL, Assessment, assess
 from compiler.check.diff import resolved
-from compiler.check.findings import MODEL_GROUP, Raw
+from compiler.check.findings import MODEL_GROUP, Raw, section_path
 from compiler.check.policy import Review, apply_review_policy, missing_signoffs, stale_signoffs
 from compiler.check.readability import above_target
 from compiler.check.results import Acceptance, check_acceptance, subgroup_gaps
@@ -155,6 +155,13 @@ def signoff_stale(ctx: RuleContext) -> list[Raw]:
 def signoff_missing(ctx: RuleContext) -> list[Raw]:
     """An approval an audience requires has not been recorded."""
     return [r for a in ctx.audiences for r in missing_signoffs(ctx.model, a)]
+
+
+@rule("plausibility")
+def plausibility(ctx: RuleContext) -> list[Raw]:
+    """A value that is possible but doubtful, such as a sign-off dated after the release (the validate stage's
+    warnings, placed where it found them)."""
+    return [Raw(MODEL_GROUP, w.message, section_path(w.field), w.hint, w.location) for w in ctx.model.warnings]
 
 
 @rule("lock-drift")

@@ -26,9 +26,12 @@ def command(settings: Settings, paths: tuple[Path, ...]) -> None:
     content, ids = _targets(settings.content, paths)
     catalog = validate_project(load_project(content, ids or None))
     names = [m.id for m in catalog.models]
+    warnings = catalog.warnings  # judgement calls (a sign-off dated after the release): shown, never failing
     if settings.json:
-        click.echo(json.dumps({"ok": True, "models": names, "errors": []}, indent=2))
+        payload = {"ok": True, "models": names, "errors": [], "warnings": [w.as_dict() for w in warnings]}
+        click.echo(json.dumps(payload, indent=2))
     elif not settings.quiet:
+        echo(*(f"warning: {w.format()}" for w in warnings), err=True)
         echo(f"ok: {len(names)} model(s) valid: {', '.join(names) if names else 'none found'}")
 
 

@@ -30,6 +30,7 @@ RuleName = Literal[
     "signoff-stale",
     "readability",
     "review-policy",
+    "plausibility",
     "lock-drift",
 ]
 Need = Literal["always", "major", "outside-acceptance", "never"]
@@ -45,6 +46,7 @@ RULES: dict[RuleName, tuple[Severity, str]] = {
     "signoff-stale": ("error", "A section changed after it was signed off."),
     "readability": ("warning", "Plain-language text is above the audience's reading-grade target."),
     "review-policy": ("error", "A change since the last release needs a new sign-off under the review policy."),
+    "plausibility": ("warning", "A value is possible but doubtful, e.g. a sign-off dated after the release."),
     "lock-drift": ("error", "The facts lock file no longer matches the evidence."),
 }
 
@@ -86,6 +88,12 @@ class Trackers(Node):
     """Tracking servers (`host:port`, or `host` for the scheme's default port) that may receive the
     MLflow credentials of the environment (MLFLOW_TRACKING_TOKEN, _USERNAME, _PASSWORD). A model source
     naming any other http(s) server is refused: sources are untrusted, this file is the owner's."""
+    deadline: float = Field(default=30, gt=0, le=600)
+    """Seconds one call to a tracking server (MLflow or W&B) may take, retries included; then `resolve` stops
+    with exit code 2 naming the source and the URI. DOCS_COMPILE_TRACKER_DEADLINE overrides it."""
+    retries: int = Field(default=2, ge=0, le=10)
+    """Further attempts after a transient failure (connection refused or reset, no answer, HTTP 429 or 5xx),
+    within the deadline. DOCS_COMPILE_TRACKER_RETRIES overrides it."""
 
 
 class ProjectConfig(Node):
@@ -109,7 +117,7 @@ class ProjectConfig(Node):
     released: str | None = None
     """Last released version: a git revision (tag, branch, commit) or a folder holding released model folders."""
     trackers: Trackers = Field(default_factory=Trackers)
-    """Tracking servers the environment's credentials may be sent to."""
+    """Tracking servers the environment's credentials may be sent to, and how long a call to one may take."""
 
     @field_validator("rules", mode="before")
     @classmethod

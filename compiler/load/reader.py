@@ -21,6 +21,7 @@ from compiler._util.safe_open import contained, read_bytes
 from compiler._util.text import closest, short
 from compiler.errors import ConfigError, Location, Problem
 from compiler.load.limits import Limits, current, hint
+from compiler.load.yaml_errors import syntax_problem
 
 MODEL_FILE = "model.yaml"
 INCLUDE_KEY = "$include"
@@ -209,7 +210,7 @@ class _Reader:
             finally:
                 loader.dispose()
         except yaml.MarkedYAMLError as exc:
-            self._yaml_error(shown, exc)
+            self.problems.append(syntax_problem(shown, text, exc))
             return None
         except yaml.reader.ReaderError as exc:  # a character YAML forbids; it knows only the offset
             before = text[: exc.position]
@@ -301,22 +302,6 @@ class _Reader:
         except ConfigError as error:
             self.problems.extend(error.problems)
             return None
-
-    def _yaml_error(self, shown: str, exc: yaml.MarkedYAMLError) -> None:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = exc.problem or "invalid YAML"
-        if exc.context and exc.context != exc.problem:
-            message = f"{exc.context}: {message}" if "while" not in exc.context else f"{message} ({exc.context})"
-        hint = "check indentation and quoting"
-        if "\t" in message or "\\t" in message or "tab" in message:
-            hint = "YAML indentation uses spaces, not tabs"
-        elif "expected a single document" in (exc.context or ""):
-            message = "more than one YAML document in this file"
-            hint = "remove the `---` separator; use `$include` to split a source"
-        elif "could not determine a constructor" in message:
-            hint = "tags such as !!python/object are not allowed; write plain values"
-        self._fail(Location(shown, line, column), f"YAML syntax error: {message}", hint=hint)
 
     # --- nodes -------------------------------------------------------------------------------
 

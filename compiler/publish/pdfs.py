@@ -69,10 +69,13 @@ _RESPONSIBLE = (re.compile(r"\bmanufacturer\b", re.I), re.compile(r"\bdeveloper\
 def responsible_organisation(source: Source) -> str:
     """Who a PDF names as its Author: the organisation responsible for the model, not everyone who took part.
 
-    The first developer whose role names them the manufacturer, else the first whose role names them a developer
-    (not a validator, a data partner, or the vendor of a component), else the first one listed; empty when the
-    source lists none.
+    The manufacturer the regulatory details name (`model.regulatory.manufacturer`); else the first developer
+    whose role names them the manufacturer, else the first whose role names them a developer (not a validator,
+    a data partner, or the vendor of a component), else the first one listed; empty when the source lists none.
     """
+    regulatory = source.model.regulatory
+    if regulatory and regulatory.manufacturer:
+        return str(regulatory.manufacturer.name)
     developers = source.model.developers or []
     for role in _RESPONSIBLE:
         for developer in developers:

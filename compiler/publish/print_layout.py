@@ -265,11 +265,44 @@ LEAD_IN_CHARS = 300
 """A paragraph this short right before a table or figure introduces it, and is kept with it."""
 
 
+def _define_at_first_use(root: Any) -> None:
+    """A term the source defines (`*[term]: definition`, an `<abbr title>` the site shows on hover) is defined in
+    print where it first appears outside headings and tables: that one gets the class `defined` (the style sheet
+    prints its definition after it), and later uses keep only the word."""
+    seen: set[str] = set()
+    for abbr in list(root.iter("abbr")):
+        term = " ".join(abbr.text_content().split()).lower()
+        if not abbr.get("title"):
+            continue
+        if term in seen or _inside(abbr, ("h1", "h2", "h3", "h4", "h5", "h6", "table")):
+            abbr.attrib.pop("title")
+            continue
+        seen.add(term)
+        _add_class(abbr, "defined")
+
+
+def _inside(element: Any, tags: tuple[str, ...]) -> bool:
+    return any(parent.tag in tags for parent in element.iterancestors())
+
+
+def _open_details(root: Any) -> None:
+    """A collapsible block (`??? note`, which the site shows closed) is printed open: paper has no click, so its
+    summary becomes the block's title and its content follows."""
+    for details in list(root.iter("details")):
+        details.tag = "div"
+        _add_class(details, "details")
+        for summary in details.findall("summary"):
+            summary.tag = "p"
+            _add_class(summary, "details-title")
+
+
 def _paginate(root: Any) -> None:
     """Classes the print style sheet keeps things together by (`keep-whole`, `lead-in`), table cells labelled by
     their column (`data-label`, for layouts that print a row as a block), and the lines of a cell joined with
     `<br>` (a list of items in one cell) as a list."""
     _long_tokens(root)
+    _open_details(root)
+    _define_at_first_use(root)
     for table in root.iter("table"):
         _label_cells(table)
         for cell in table.iter("td"):

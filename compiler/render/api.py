@@ -88,11 +88,11 @@ class TemplateAPI(CrossReference):
 
     GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {
         "Results": ("result", "results_for", "metric", "metric_name", "default_point", "subgroups", "intersections",
-                    "subgroup_layout", "factor_name", "slice_label", "per_1000"),
+                    "subgroup_layout", "factor_name", "slice_label", "per_1000", "tested_on"),
         "Figures and diagrams": ("plot_subgroups", "trends", "diagrams", "mermaid"),
         "Coverage and approvals": ("requirement_rows", "framework_rows", "framework_summary", "coverage_of",
-                                   "applicability", "applies", "not_applicable", "signoffs", "all_signoffs"),
-        "Evidence": ("evidence_sources", "computed_results", "provenance_rows"),
+                                   "applicability", "applies", "not_applicable", "signoffs", "all_signoffs", "section_title", "shown_in"),
+        "Evidence": ("evidence_sources", "computed_results", "provenance_rows", "fact_groups"),
         "Links": ("anchor", "heading"),
     }  # fmt: skip
     """Every function templates may call, by topic (the order of docs/templates.md)."""
@@ -273,6 +273,15 @@ class TemplateAPI(CrossReference):
         """
         return results.per_thousand(self.source)
 
+    def tested_on(self) -> results.TestedOn | None:
+        """Whom the overall sensitivity and specificity were measured on, or none when the source cannot say:
+        `dataset` (name), `setting` (when its cases were collected), `people`, `with_condition`, `prevalence` and `ppv`.
+
+        Example:
+            {% set t = tested_on() %}{% if t %}Tested on {{ t.people | num }} people; {{ t.prevalence | pct }} had it.{% endif %}
+        """
+        return results.tested_on(self.source)
+
     # --- figures -------------------------------------------------------------------------------
 
     def plot_subgroups(self, metric_id: str, factor_id: str) -> Markup:
@@ -428,6 +437,18 @@ class TemplateAPI(CrossReference):
             {% endfor %}
         """
         return evidence.provenance_rows(self.model.provenance)
+
+    def fact_groups(self) -> list[evidence.FactGroup]:
+        """The locked facts by evidence source, for reading: each group has `source`, `common` (the provenance
+        its facts share, as (label, value) pairs) and `facts`, each with `label` (the metric, operating point
+        and slice in words), `key` (the reference), `value`, `interval`, `n` and `details` ((label, value)
+        pairs particular to it).
+
+        Example:
+            {% for g in fact_groups() %}{{ g.source }}: {% for f in g.facts %}{{ f.label }} = {{ f.value }}; {% endfor %}
+            {% endfor %}
+        """
+        return evidence.fact_groups(self.model.provenance, self.metric_name)
 
     # --- links ---------------------------------------------------------------------------------
 

@@ -18,9 +18,10 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, get_args
 
 from markupsafe import Markup
+from pydantic import BaseModel
 
 from compiler.check.coverage import (
     Applicability,
@@ -156,6 +157,38 @@ def _concrete(where: tuple[str | int, ...]) -> str:
     return text
 
 
+def field_title(model: type[BaseModel], path: str) -> str:
+    """The readers' name of a source path: each named step's `title` in the schema (or its name in words),
+    joined by ' › '; list indices and selectors are skipped."""
+    names = []
+    current: Any = model
+    for step in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", re.sub(r"\[[^\]]*\]", "", path)):
+        info = current.model_fields.get(step) if isinstance(current, type) and issubclass(current, BaseModel) else None
+        names.append(info.title if info and info.title else step.replace("_", " ").capitalize())
+        current = _inner_model(info.annotation) if info else None
+    return " › ".join(names)
+
+
+def _leaves(data: dict[str, Any], path: str) -> Iterator[tuple[str | int, ...]]:
+    """Every scalar value at or below the values a path selects, as concrete steps."""
+    stack = [(tuple(where), value) for where, value in select(data, path)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(((*where, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*where, i), v) for i, v in enumerate(value))
+        elif value is not None:
+            yield where
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as `Plain | None` or `list[Dataset]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_inner_model, get_args(annotation)) if m is not None), None)
+
+
 def _heading_text(anchor: str, headings: Mapping[str, Heading]) -> str:
     found = headings.get(anchor)
     return found.text if found else formats.label(anchor)
@@ -288,6 +321,25 @@ class CrossReference:
         self.headings[anchor] = found
         self.tracker.section = anchor
         return Markup(f"{level} {escape_markdown(found.text)} {{ #{anchor} }}")
+
+    def shown_in(self, path: str) -> tuple[Place, ...]:
+        """The headings of this document that show a source path (`risk`, `plain`, `datasets[0].composition`),
+        each with `anchor` and `text`; empty when no part shows it. Call it after the sections that show it.
+
+        Example:
+            {% for p in shown_in("risk") %}[{{ p.text }}](#{{ p.anchor }}){ .xref }{% endfor %}
+        """
+        leaves = tuple(_concrete(where) for where in _leaves(self._data, str(unwrap(path))))
+        return Parts(self.tracker.concrete).places(self.headings, leaves, self._data)
+
+    def section_title(self, path: str) -> str:
+        """A source path's name for readers, from the schema: 'Risk management' for `risk`, 'Datasets ›
+        Composition' for `datasets[0].composition`.
+
+        Example:
+            {{ section_title("plain") }}
+        """
+        return field_title(Source, str(unwrap(path)))
 
     def _applicability(self, framework_id: str) -> Applicability:
         wanted = str(unwrap(framework_id))

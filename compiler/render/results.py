@@ -87,3 +87,40 @@ def per_thousand(source: Source) -> PerThousand:
         flagged=found + without - cleared,
         operating_point=op,
     )
+
+
+@dataclass(frozen=True)
+class TestedOn:
+    """The people the overall sensitivity and specificity were measured on: the numbers' dataset and prevalence."""
+
+    dataset: str
+    """The dataset's name, or empty when the results name none."""
+    setting: str
+    """When its cases were collected (the dataset's timeframe), or empty."""
+    people: int
+    with_condition: int
+    prevalence: float
+    ppv: float | None
+    """The positive predictive value measured there, when the source reports it."""
+
+
+def tested_on(source: Source) -> TestedOn | None:
+    """The test population of the overall sensitivity and specificity at the default operating point: their
+    counts (n) of people with and without the condition, and the dataset both name; none when either is missing."""
+    op = default_point(source)
+    sens, spec = find_result(source, "sensitivity", op=op), find_result(source, "specificity", op=op)
+    if sens is None or spec is None or not isinstance(sens.n, int) or not isinstance(spec.n, int):
+        return None
+    if sens.n + spec.n == 0 or sens.dataset != spec.dataset:
+        return None
+    data = next((d for d in source.datasets if d.id == sens.dataset), None) if sens.dataset else None
+    setting = str(data.collection.timeframe or "") if data is not None else ""
+    ppv = find_result(source, "ppv", op=op, dataset=sens.dataset)
+    return TestedOn(
+        dataset=str(data.name) if data is not None else "",
+        setting=setting,
+        people=sens.n + spec.n,
+        with_condition=sens.n,
+        prevalence=sens.n / (sens.n + spec.n),
+        ppv=ppv.value if ppv is not None and isinstance(ppv.value, float) else None,
+    )

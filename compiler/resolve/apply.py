@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from typing import Any
 
 from compiler._util.fieldpath import FieldPath, dotted
@@ -71,7 +72,14 @@ def resolved_source(model: ValidModel) -> Source:
     occurrences, has_computed = needs_evidence(model)
     if not occurrences and not has_computed:
         return model.source
-    lock = _lock_or_fail(model, occurrences)
+    return apply_lock(model, _lock_or_fail(model, occurrences))
+
+
+def apply_lock(model: ValidModel, lock: Lock) -> Source:
+    """The source with this lock's facts in place, validated again: a fact must pass the rules a value written
+    in the source passes (a proportion in [0, 1], an interval around its estimate), so `resolve` can refuse
+    a lock before writing it and every later stage refuses a lock that does not fit."""
+    occurrences, _ = needs_evidence(model)
     problems: list[Problem] = []
     data = copy.deepcopy(model.loaded.data)
     for occ in occurrences:
@@ -99,14 +107,25 @@ def resolved_source(model: ValidModel) -> Source:
             entries.append(entry)
     if problems:
         raise EvidenceError(problems)
-    data["evaluation"].setdefault("results", [])
+    first = len(data["evaluation"].setdefault("results", []))
     for entry in entries:
         data["evaluation"]["results"].extend(copy.deepcopy(entry["results"]))
     found = validate_model(dataclasses.replace(model.loaded, data=data))
     if isinstance(found, list):
-        raise EvidenceError([dataclasses.replace(p, message=f"after resolving facts: {p.message}") for p in found])
+        refs = {dotted(occ.path): occ.ref for occ in occurrences}
+        raise EvidenceError([_after_resolving(p, refs, first) for p in found])
     _check_thresholds(model, found, entries)
     return found
+
+
+def _after_resolving(problem: Problem, refs: dict[str, str], first: int) -> Problem:
+    """A problem of the resolved source, naming the fact (or the computed results) that brought the value."""
+    origin = refs.get(problem.field)
+    computed = re.match(r"evaluation\.results\[(\d+)\]", problem.field)
+    if origin is None and computed is not None and int(computed[1]) >= first:
+        origin = "computed results (evaluation.computed)"
+    where = f" (from {origin})" if origin else ""
+    return dataclasses.replace(problem, message=f"after resolving facts: {problem.message}{where}")
 
 
 def _check_thresholds(model: ValidModel, source: Source, entries: list[dict[str, Any]]) -> None:

@@ -19,25 +19,25 @@ SCHEMA_ID = "https://docs-compile.dev/schema/source-1.json"
 class Source(Node):
     """One model's single source of truth."""
 
-    model: ModelInfo
+    model: ModelInfo = Field(title="Model details")
     """Identity, ownership, licence and regulatory status of the model (Mitchell §1)."""
-    intended_use: IntendedUse
+    intended_use: IntendedUse = Field(title="Intended use")
     """What the model is for, and for whom (Mitchell §2, FDA V, Art 13(3)(b)(i))."""
-    factors: Factors = Field(default_factory=Factors)
+    factors: Factors = Field(default_factory=Factors, title="Relevant factors")
     """Factors relevant to performance and those evaluated (Mitchell §3)."""
-    system: System
+    system: System = Field(title="System")
     """The system around the model: inputs, outputs, architecture, training, deployment, monitoring."""
-    datasets: list[Dataset] = Field(min_length=1)
+    datasets: list[Dataset] = Field(min_length=1, title="Datasets")
     """A datasheet for every dataset used in development and evaluation (Gebru et al.)."""
-    evaluation: Evaluation
+    evaluation: Evaluation = Field(title="Evaluation")
     """Metrics, study design and results (Mitchell §4–7, FDA X)."""
-    risk: Risk
+    risk: Risk = Field(title="Risk management")
     """Risk management, limitations and ethics (Mitchell §8–9, ISO 14971, Annex IV 3 and 5)."""
-    lifecycle: Lifecycle
+    lifecycle: Lifecycle = Field(title="Lifecycle and change control")
     """Versions, change control and post-market monitoring (Annex IV 6 and 9)."""
-    plain: Plain | None = None
+    plain: Plain | None = Field(default=None, title="Plain-language summary")
     """Plain-language content for lay and clinical readers (Model Facts, FDA Appendix E)."""
-    acceptance: Acceptance | None = None
+    acceptance: Acceptance | None = Field(default=None, title="Acceptance criteria")
     """Declared acceptance thresholds."""
     reviews: list[Review] = Field(default_factory=list)
     """Section sign-offs, each with the sha256 of the section it approved."""

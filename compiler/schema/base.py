@@ -106,6 +106,13 @@ def _number(value: Any) -> float | str:
     return float(value)
 
 
+def _fraction(value: Any) -> float | str:
+    number = _number(value)
+    if isinstance(number, float) and not 0 <= number <= 1:
+        raise ValueError(f"must lie between 0 and 1, found {number:g}; write a share as a fraction (0.506, not 50.6)")
+    return number
+
+
 def _count(value: Any) -> int | str:
     if is_fact_ref(value):
         return str(value)
@@ -133,6 +140,13 @@ Number = Annotated[
     WithJsonSchema({"anyOf": [{"type": "number"}, _REF_SCHEMA]}),
 ]
 """A finite number, or a fact reference that resolves to one."""
+
+Fraction = Annotated[
+    float | str,
+    PlainValidator(_fraction),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, _REF_SCHEMA]}),
+]
+"""A number between 0 and 1 (a share or a prevalence), or a fact reference that resolves to one."""
 
 Count = Annotated[
     int | str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from compiler.schema.base import Count, Identifier, License, Markdown, Node, Number, Text
+from compiler.schema.base import Count, Date, Fraction, Identifier, License, Markdown, Node, Text
 
 
 class Motivation(Node):
@@ -25,8 +25,8 @@ class Share(Node):
     """Level of the characteristic, e.g. 'female', '65+', 'Siemens'."""
     count: Count | None = Field(default=None, examples=[4980])
     """Number of instances."""
-    fraction: Number | None = Field(default=None, examples=[0.506])
-    """Share of instances, between 0 and 1."""
+    fraction: Fraction | None = Field(default=None, examples=[0.506])
+    """Share of instances, between 0 and 1; the levels of one characteristic add up to at most 1."""
 
 
 class Composition(Node):
@@ -84,6 +84,10 @@ class Collection(Node):
     """Collection sites (FDA VIII: external sites)."""
     timeframe: Text | None = Field(default=None, examples=["2019-01 to 2023-06", "Snapshot of 2025-10-19"])
     """Over what timeframe?"""
+    start: Date | None = Field(default=None, examples=["2019-01-01"])
+    """First date the data covers."""
+    end: Date | None = Field(default=None, examples=["2023-06-30"])
+    """Last date the data covers; training and tuning data must end before the model's release date."""
     collectors: Text | None = Field(
         default=None, examples=["Hospital IT staff under a data-sharing agreement; no payment per record."]
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from compiler.schema.base import Count, Identifier, Markdown, Node, Number, Text, Url
 
@@ -23,18 +23,18 @@ class Metric(Node):
     kind: str = Field(
         default="proportion", pattern=r"^(proportion|score|count|time|ratio|other)$", examples=["proportion", "time"]
     )
-    """proportion (shown as 0.912), score, count, time, ratio or other."""
+    """proportion (a value between 0 and 1, shown as 0.912), score, count, time, ratio or other."""
 
 
 class Result(Node):
     metric: Identifier = Field(examples=["auroc", "sensitivity"])
     """Id of a declared metric."""
     value: Number = Field(examples=[0.912, "mlflow://9a1b2c3d4e/metrics/test_auroc"])
-    """Point estimate of the metric."""
+    """Point estimate of the metric; between 0 and 1 when the metric's kind is proportion."""
     ci_low: Number | None = Field(default=None, examples=[0.887])
-    """Lower bound of the 95% confidence interval."""
+    """Lower bound of the 95% confidence interval; at most the value. For a proportion, between 0 and 1."""
     ci_high: Number | None = Field(default=None, examples=[0.934])
-    """Upper bound of the 95% confidence interval."""
+    """Upper bound of the 95% confidence interval; at least the value. For a proportion, between 0 and 1."""
     n: Count | None = Field(default=None, examples=[1200])
     """Number of cases the estimate is computed on."""
     slice: dict[Identifier, Text] = Field(
@@ -51,17 +51,6 @@ class Result(Node):
     """Where the numbers come from (filled in by resolve; a fact reference or evidence id)."""
     flag: Text | None = Field(default=None, examples=["small cell (n < 30)"])
     """Warning attached to the estimate, e.g. 'small cell (n < 30)'."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Result:
-        low, value, high = (v if isinstance(v, float) else None for v in (self.ci_low, self.value, self.ci_high))
-        if low is not None and high is not None and low > high:
-            raise ValueError(f"ci_low ({low}) is greater than ci_high ({high})")
-        if low is not None and value is not None and value < low:
-            raise ValueError(f"value ({value}) lies below ci_low ({low})")
-        if high is not None and value is not None and value > high:
-            raise ValueError(f"value ({value}) lies above ci_high ({high})")
-        return self
 
 
 class Computed(Node):

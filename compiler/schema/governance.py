@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from compiler.schema.base import Date, Identifier, Markdown, Node, Number, Sha256, Text, Version
+from compiler.schema.base import Date, Fraction, Identifier, Markdown, Node, Number, Sha256, Text, Version
 
 
 class Hazard(Node):
@@ -227,7 +227,7 @@ class Lifecycle(Node):
 
 
 class Per1000(Node):
-    prevalence: Number = Field(examples=[0.03])
+    prevalence: Fraction = Field(examples=[0.03])
     """Prevalence of the condition in the intended population, between 0 and 1."""
     operating_point: Identifier | None = Field(default=None, examples=["high-sensitivity"])
     """Operating point whose sensitivity and specificity are used; default: the default point."""

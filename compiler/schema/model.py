@@ -18,6 +18,7 @@ from compiler.schema.base import (
     Url,
     Version,
 )
+from compiler.schema.submission import Authorisation, Manufacturer, Signatory, Submission
 
 
 class Contact(Node):
@@ -55,6 +56,15 @@ class Regulatory(Node):
         default=None, examples=["EU declaration of conformity HMI-DoC-PTX-2025-02"]
     )
     """Reference to the EU declaration of conformity (Annex IV item 8, Art 47)."""
+    manufacturer: Manufacturer | None = None
+    """The manufacturer as the cover and the PDFs' Author name it; else the first developer whose role says
+    'manufacturer'."""
+    submission: Submission | None = None
+    """The submission this documentation accompanies (cover of the regulatory view)."""
+    authorisations: list[Authorisation] = Field(default_factory=list)
+    """Status in each jurisdiction, with its own identifier (cover, clinician summary)."""
+    signatories: list[Signatory] = Field(default_factory=list)
+    """Who signs the regulatory view (its signature block)."""
 
 
 class Standard(Node):

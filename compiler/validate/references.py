@@ -10,7 +10,7 @@ record stay together, in the order they always came.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,6 @@ from compiler._util.fieldpath import FieldPath, dotted
 from compiler._util.text import closest
 from compiler.errors import Problem
 from compiler.load.reader import LoadedModel
-from compiler.schema import Source
 from compiler.schema.paths import select
 
 
@@ -64,18 +63,24 @@ class References:
 
 
 def _slice_levels(base: FieldPath, result: dict[str, Any], ids: Ids, data: dict[str, Any]) -> Iterator[Found]:
-    levels = {f["id"]: f["levels"] for _, f in select(data, "factors.relevant[]")}
-    for factor, level in result["slice"].items():
+    levels = {
+        f["id"]: [level for level in f["levels"] if isinstance(level, str)]
+        for _, f in select(data, "factors.relevant[]")
+        if isinstance(f, dict) and isinstance(f.get("id"), str) and isinstance(f.get("levels"), list)
+    }
+    cut = result.get("slice")
+    for factor, level in cut.items() if isinstance(cut, dict) else ():
         path = (*base, "slice", factor)
         if factor not in levels:
-            yield _unknown(path, "factor", factor, ids)
-        elif level not in levels[factor]:
+            if "factor" in ids:
+                yield _unknown(path, "factor", factor, ids)
+        elif isinstance(level, str) and level not in levels[factor]:
             hint = closest(level, levels[factor]) or f"levels: {', '.join(levels[factor])}"
             yield path, f"'{level}' is not a level of factor '{factor}'", hint
 
 
 def _gap_factor(base: FieldPath, criterion: dict[str, Any], ids: Ids, data: dict[str, Any]) -> Iterator[Found]:
-    if criterion["statistic"] == "max_gap" and criterion["factor"] is None:
+    if criterion.get("statistic") == "max_gap" and criterion.get("factor") is None:
         yield base, "a max_gap criterion needs `factor:`", "name the factor whose levels are compared"
 
 
@@ -109,24 +114,43 @@ REFERENCES: tuple[References, ...] = (
 )
 
 
-def references(loaded: LoadedModel, s: Source) -> list[Problem]:
-    """Every cross-reference problem of one source, placed at the field that holds the wrong value."""
-    found = [*_model(loaded, s), *_checked(s.model_dump(mode="json")), *_reviews(loaded, s)]
+def references(loaded: LoadedModel, data: dict[str, Any], refused: Iterable[str] = ()) -> list[Problem]:
+    """Every cross-reference problem of one source as plain data, placed at the field that holds the wrong value.
+
+    The data is the validated source, or the source as written when the schema refused part of it: the
+    references are checked on whatever parsed. `refused` are the fields the schema refused; a kind of id
+    whose declarations are among them is not known for sure, so names of it are not reported as unknown.
+    """
+    found = [*_model(loaded, data), *_checked(data, _unsure(refused)), *_reviews(loaded, data)]
     return [Problem(loaded.locate(path), message, dotted(path), hint) for path, message, hint in found]
 
 
-def _model(loaded: LoadedModel, s: Source) -> Iterator[Found]:
-    if s.model.id != loaded.id:
-        message = f"model id '{s.model.id}' differs from its folder '{loaded.id}'"
+def _unsure(refused: Iterable[str]) -> set[str]:
+    """Kinds of id whose declaring list holds a field the schema refused."""
+    lists = {kind: d.path.split("[]")[0] for kind, d in DECLARED.items()}
+    return {
+        kind
+        for kind, prefix in lists.items()
+        for field in refused
+        if field == prefix or field.startswith((prefix + "[", prefix + "."))
+    }
+
+
+def _model(loaded: LoadedModel, data: dict[str, Any]) -> Iterator[Found]:
+    model = data.get("model")
+    if not isinstance(model, dict):
+        return
+    if isinstance(model.get("id"), str) and model["id"] != loaded.id:
+        message = f"model id '{model['id']}' differs from its folder '{loaded.id}'"
         yield ("model", "id"), message, f"rename one; use `id: {loaded.id}`"
-    if s.model.medical_device and s.model.regulatory is None:
+    if model.get("medical_device") is True and model.get("regulatory") is None:
         yield ("model",), "a medical device needs `regulatory:` (status, file number)", "add model.regulatory"
 
 
-def _checked(data: dict[str, Any]) -> Iterator[Found]:
+def _checked(data: dict[str, Any], unsure: Collection[str] = ()) -> Iterator[Found]:
     """Duplicate ids, then every row of `REFERENCES` over the source as plain data."""
-    declared = {kind: select(data, d.path) for kind, d in DECLARED.items()}
-    ids = {kind: [value for _, value in found] for kind, found in declared.items()}
+    declared = {kind: [(p, v) for p, v in select(data, d.path) if isinstance(v, str)] for kind, d in DECLARED.items()}
+    ids = {kind: [value for _, value in found] for kind, found in declared.items() if kind not in unsure}
     for kind, found in declared.items():
         seen: set[str] = set()
         for path, value in found:
@@ -135,9 +159,11 @@ def _checked(data: dict[str, Any]) -> Iterator[Found]:
             seen.add(value)
     for row in REFERENCES:
         for base, record in select(data, row.each) if row.each else [((), data)]:
+            if not isinstance(record, dict):
+                continue
             for relative, kind in row.fields.items():
                 for where, value in select(record, relative):
-                    if value is not None and value not in ids[kind]:
+                    if isinstance(value, str) and kind in ids and value not in ids[kind]:
                         yield _unknown((*base, *where), kind, value, ids)
             if row.extra is not None:
                 yield from row.extra(base, record, ids, data)
@@ -149,11 +175,11 @@ def _unknown(path: FieldPath, kind: str, value: str, ids: Ids) -> Found:
     return path, f"unknown {kind} '{value}'", hint
 
 
-def _reviews(loaded: LoadedModel, s: Source) -> Iterator[Found]:
-    for i, review in enumerate(s.reviews):
-        if not _path_exists(loaded.data, review.section):
-            message = f"section '{review.section}' does not exist in this source"
-            yield ("reviews", i, "section"), message, "name a key path such as intended_use or plain"
+def _reviews(loaded: LoadedModel, data: dict[str, Any]) -> Iterator[Found]:
+    for path, section in select(data, "reviews[].section"):
+        if isinstance(section, str) and not _path_exists(loaded.data, section):
+            message = f"section '{section}' does not exist in this source"
+            yield path, message, "name a key path such as intended_use or plain"
 
 
 def _path_exists(data: Any, dotted_path: str) -> bool:

@@ -48,7 +48,7 @@ def test_validate_exit_codes_and_json(project: Path) -> None:
     write_tree(project, {"content/good/model.yaml": scaffold("good")})
     ok = _run("validate", "--json", cwd=project)
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout) == {"ok": True, "models": ["good"], "errors": []}
+    assert json.loads(ok.stdout) == {"ok": True, "models": ["good"], "errors": [], "warnings": []}
 
     write_tree(project, {"content/bad/model.yaml": scaffold("bad").replace("intended_use:", "intended_usee:")})
     bad = _run("validate", cwd=project)

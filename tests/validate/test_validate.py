@@ -33,8 +33,11 @@ def _errors(project: Path, text: str | bytes) -> list[str]:
     write_tree(project, {FILE: text})
     with pytest.raises(SourceError) as caught:
         validate_project(load_project(project / "content"))
-    return [p.format() for p in caught.value.problems]
+    return [p.format().split("\n")[0] for p in caught.value.problems]  # a YAML error's excerpt lines follow
 
+
+TAB_TEXT = _edit("  purpose: TODO what", "\tpurpose: TODO what")
+BRACKET_TEXT = _edit("  relevant: []", "  relevant: [a, b")
 
 # (case id, source text, needle whose position the error names, expected "field: message (hint)")
 CASES: list[tuple[str, str | bytes, str, str]] = [
@@ -163,8 +166,9 @@ CASES: list[tuple[str, str | bytes, str, str]] = [
     (
         "ci-low-above-high",
         _edit("      ci_low: 0.4\n", "      ci_low: 0.7\n"),
-        "- metric: accuracy",
-        "evaluation.results[0]: ci_low (0.7) is greater than ci_high (0.6)",
+        "ci_low: 0.7",
+        "evaluation.results[0].ci_low: ci_low (0.7) is greater than ci_high (0.6) (hint: swap the bounds: ci_low is "
+        "the lower one)",
     ),
     (
         "malformed-fact-reference",
@@ -218,17 +222,17 @@ CASES: list[tuple[str, str | bytes, str, str]] = [
     ),
     (
         "tab-indentation",
-        _edit("  purpose: TODO what", "\tpurpose: TODO what"),
+        TAB_TEXT,
         "\tpurpose",
-        "YAML syntax error: found character '\\t' that cannot start any token (while scanning for the next token) "
-        "(hint: YAML indentation uses spaces, not tabs)",
+        f"YAML syntax error: line {_at(TAB_TEXT, chr(9))[0]} is indented with a tab (hint: YAML indentation uses spaces, not tabs: replace the "
+        "tab with spaces)",
     ),
     (
         "unclosed-bracket",
-        _edit("  relevant: []", "  relevant: [a, b"),
-        "evaluation: []",
-        "YAML syntax error: expected ',' or ']', but got '<scalar>' (while parsing a flow sequence) (hint: check "
-        "indentation and quoting)",
+        BRACKET_TEXT,
+        "[a, b",
+        f"YAML syntax error: the '[' opened on line {_at(BRACKET_TEXT, '[a, b')[0]} is never closed (hint: close the list with ']' on the same line, "
+        "or write its entries on lines of their own)",
     ),
     (
         "python-tag",
@@ -288,7 +292,7 @@ def test_bad_input_is_placed_and_explained(
     elif needle:
         line, column = _at(as_text, needle)
         if case == "ci-low-above-high":
-            column += 2  # the result mapping starts after "- "
+            column += len("ci_low: ")
         if case == "tab-indentation":
             column = 1
     else:
