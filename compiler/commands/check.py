@@ -18,6 +18,7 @@ from compiler.validate.project import Catalog, ValidModel, validate_project
 
 if TYPE_CHECKING:
     from compiler.check.gates import CheckReport
+    from compiler.config.project import Trackers
 
 
 @click.command("check")
@@ -88,7 +89,7 @@ def _run_gates(
     layers = audience_layers(settings.audiences, settings.packaged_audiences)
     audiences = load_audiences(layers, own_only=not settings.packaged_audiences)
     _known_frameworks(audiences)
-    drift = _lock_drift(catalog, tuple(config.trackers.allow)) if with_resolve else []
+    drift = _lock_drift(catalog, config.trackers) if with_resolve else []
     with contextlib.ExitStack() as stack:
         released = _released(catalog, against or config.released, settings.content, stack)
         return check_catalog(catalog, audiences, config, released=released, lock_drift=drift)
@@ -130,9 +131,10 @@ def _released(
     return found
 
 
-def _lock_drift(catalog: Catalog, trackers: tuple[str, ...]) -> list[tuple[str, str, Location]]:
+def _lock_drift(catalog: Catalog, trackers: Trackers) -> list[tuple[str, str, Location]]:
     """(model id, message, location) for every fact whose evidence no longer matches the lock file."""
     from compiler.resolve.run import resolve_catalog
+    from compiler.resolve.trackers import call_limits
 
     ids = [m.id for m in catalog.models]
 
@@ -141,7 +143,9 @@ def _lock_drift(catalog: Catalog, trackers: tuple[str, ...]) -> list[tuple[str, 
         return next((p for p in parts if p in ids), ids[0] if len(ids) == 1 else "")
 
     try:
-        result = resolve_catalog(catalog, check=True, trackers=trackers)  # the servers of --config
+        # The servers, deadline and retries of --config (DOCS_COMPILE_TRACKER_* over them).
+        limits = call_limits(trackers.deadline, trackers.retries)
+        result = resolve_catalog(catalog, check=True, trackers=tuple(trackers.allow), limits=limits)
     except CompilerError as exc:
         if exc.exit_code != EXIT_GATE:
             raise

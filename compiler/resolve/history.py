@@ -89,8 +89,8 @@ def mlflow_history(reader: Any, ref: Reference) -> dict[str, Any]:
         raise FactError("expected mlflow://<run_id>/metrics/<key>?history for a history", "")
     run_id, key = parts[0], "/".join(parts[2:])
     client = reader.client(source)
-    # A monitoring run may still be running: its history so far is what the documents show.
-    run = reader._call(source, f"run '{run_id}'", client.get_run, run_id)
+    # A monitoring run may still be running: its history so far is what the documents show. A deleted one is refused.
+    run = reader.run(source, run_id, finished=False)
     if key not in run.data.metrics:
         known = sorted(run.data.metrics)
         raise FactError(

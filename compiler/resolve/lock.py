@@ -152,6 +152,15 @@ def fact_drift(ref: str, old: dict[str, Any] | None, new: dict[str, Any]) -> str
     return None
 
 
+def gone_drift(old: dict[str, Any] | None, reason: str) -> str:
+    """How a locked fact or history whose evidence vanished (deleted, archived, removed) is reported."""
+    if old is None:
+        return f"not in the lock, and {reason}"
+    if "value" in old:
+        return f"locked {_shown(old.get('value'))}, but now {reason}"
+    return f"history locked ({old.get('points', 0)} points), but now {reason}"
+
+
 def _result_key(r: dict[str, Any]) -> str:
     slice_ = ",".join(f"{k}={v}" for k, v in sorted(r.get("slice", {}).items())) or "overall"
     op = f"@{r['operating_point']}" if r.get("operating_point") else ""

@@ -2,7 +2,8 @@
 
 A fact reference is a plain YAML string, so a source stays readable without docs-compile:
 
-    mlflow://[<source>@]<run_id>/metrics/<key>        latest value of a metric (keys may contain '/')
+    mlflow://[<source>@]<run_id>/metrics/<key>        latest value of a metric, as MLflow reports it (keys may
+                                                      contain '/'); `?step=<n>` pins the value logged at step n
     mlflow://[<source>@]<run_id>/params/<key>         a parameter (text)
     mlflow://[<source>@]<run_id>/tags/<key>           a tag (text)
     mlflow://[<source>@]<run_id>/artifacts/<path>#<json-pointer>
@@ -10,6 +11,8 @@ A fact reference is a plain YAML string, so a source stays readable without docs
     mlflow://[<source>@]models/<name>/@<alias>        '#/tags/<key>' pick other fields
     file://<path>#<json-pointer>                      JSON file; CSV rows are '/<index>/<column>' or
                                                       '/<column>=<value>/<column>'
+    wandb://[<source>@]<run>/summary|config/<key>     a W&B run's summary or config value (readers/wandb.py)
+    wandb://[<source>@]<run>/history/<key>?step=<n>   the value a W&B run logged at step n
     computed://<source>/<metric>[@<operating-point>][?<factor>=<level>&…][#value|ci_low|ci_high|n]
 
 `<source>` is the id of a declared evidence source. It may be left out when the model declares exactly
@@ -47,6 +50,26 @@ class FactError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class Vanished(FactError):
+    """The evidence is gone or retired: a deleted run or experiment, an archived or deleted registry version,
+    a run or file no longer there. `resolve` refuses it; `resolve --check` reports it as drift of the lock."""
+
+
+class Unreachable(FactError):
+    """The tracking server did not answer within the deadline and retries (`trackers:` of docs-compile.yaml)."""
+
+
+def pinned_step(key: str) -> tuple[str, int | None]:
+    """A metric key and the step its `?step=<n>` pins; None when nothing is pinned (the tracker's latest value)."""
+    name, mark, query = key.partition("?")
+    if not mark:
+        return key, None
+    number = query.removeprefix("step=")
+    if query.startswith("step=") and number.removeprefix("-").isdigit():
+        return name, int(number)
+    raise FactError(f"'?{query}' is not a step pin", "write ?step=<n> for the value logged at step n")
 
 
 @dataclass(frozen=True)

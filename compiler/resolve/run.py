@@ -1,7 +1,8 @@
 """Resolve stage, running the readers (`docs-compile resolve`): evidence becomes facts in a lock.
 
 `resolve_catalog` reads every reference from its tracker, file or predictions file and writes
-`content/<id>/facts.lock.json`; with `check=True` it writes nothing and reports every fact that drifted.
+`content/<id>/facts.lock.json`; with `check=True` it writes nothing and reports every fact that drifted,
+including evidence that vanished since the lock (a deleted run, an archived version, a removed file).
 """
 
 from __future__ import annotations
@@ -13,10 +14,19 @@ from compiler._util.fieldpath import FieldPath, dotted
 from compiler._util.paths import display_path
 from compiler.config.project import load_config
 from compiler.errors import EvidenceError, Location, Problem
-from compiler.resolve.apply import RESOLVE_HINT, needs_evidence
-from compiler.resolve.lock import Lock, computed_drift, fact_drift, lock_path, read_lock, resolution_time, write_lock
-from compiler.resolve.refs import FactError, Occurrence, find_references, parse
-from compiler.resolve.trackers import untrusted_trackers
+from compiler.resolve.apply import RESOLVE_HINT, apply_lock, needs_evidence
+from compiler.resolve.lock import (
+    Lock,
+    computed_drift,
+    fact_drift,
+    gone_drift,
+    lock_path,
+    read_lock,
+    resolution_time,
+    write_lock,
+)
+from compiler.resolve.refs import FactError, Occurrence, Vanished, find_references, parse
+from compiler.resolve.trackers import CallLimits, call_limits, untrusted_trackers
 from compiler.validate.project import Catalog, ValidModel
 
 
@@ -61,14 +71,53 @@ class ResolveReport:
         return [p for m in self.models for p in m.drift]
 
 
+@dataclass
+class Gone:
+    """A reference whose evidence vanished (a check reports it as drift): where it is written, and why."""
+
+    ref: str
+    path: FieldPath
+    location: Location
+    error: Vanished
+
+
+@dataclass
+class Resolved:
+    """One model resolved: its fresh lock (None without evidence), staleness findings, and what vanished."""
+
+    lock: Lock | None
+    findings: list[str] = field(default_factory=list)
+    gone: list[Gone] = field(default_factory=list)
+
+
+class _Problems(list[Problem]):
+    """The problems of one model; with `keep_gone`, vanished evidence is set aside for the check instead."""
+
+    def __init__(self, model: ValidModel, keep_gone: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.keep_gone = keep_gone
+        self.gone: list[Gone] = []
+
+    def add(self, path: FieldPath, where: Location, ref: str, exc: FactError) -> None:
+        if self.keep_gone and ref and isinstance(exc, Vanished):
+            self.gone.append(Gone(ref, path, where, exc))
+        else:
+            self.append(_problem(self.model, path, where, ref, exc))
+
+
 def _problem(model: ValidModel, occ_path: FieldPath, where: Location, ref: str, exc: FactError) -> Problem:
     return Problem(where, f"{ref}: {exc.message}" if ref else exc.message, dotted(occ_path), exc.hint)
 
 
-def resolve_model(model: ValidModel, trackers: tuple[str, ...] = ()) -> tuple[Lock | None, list[str]]:
+def resolve_model(
+    model: ValidModel, trackers: tuple[str, ...] = (), limits: CallLimits | None = None, *, check: bool = False
+) -> Resolved:
     """Resolve every reference and computed entry of one model into a fresh lock, plus staleness findings.
 
     `trackers` are the tracking servers the trusted configuration allows; any other is refused first.
+    `limits` bound each call to a server. With `check`, vanished evidence is returned in `gone` (drift
+    for the check) rather than raised; any other problem is raised.
     """
     from compiler.resolve.history import history_uses
     from compiler.resolve.readers.base import Fact, ModelContext
@@ -77,13 +126,15 @@ def resolve_model(model: ValidModel, trackers: tuple[str, ...] = ()) -> tuple[Lo
     occurrences, has_computed = needs_evidence(model)
     uses = history_uses(model)
     if not occurrences and not has_computed and not uses:
-        return None, []
+        return Resolved(None)
     untrusted = untrusted_trackers(model, trackers)
     if untrusted:
         raise EvidenceError(untrusted)
-    context = ModelContext(model.id, model.loaded.folder, model.source, trackers=trackers)
+    context = ModelContext(
+        model.id, model.loaded.folder, model.source, trackers=trackers, limits=limits or CallLimits()
+    )
     readers = Readers(context)
-    problems: list[Problem] = []
+    problems = _Problems(model, keep_gone=check)
     first: dict[str, Occurrence] = {}
     for occ in occurrences:
         first.setdefault(occ.ref, occ)
@@ -96,7 +147,7 @@ def resolve_model(model: ValidModel, trackers: tuple[str, ...] = ()) -> tuple[Lo
                 ref = parse(occ.ref)
                 facts[occ.ref] = context.resolved[occ.ref] = readers.get(ref.scheme).resolve(ref)
             except FactError as exc:
-                problems.append(_problem(model, occ.path, occ.location, occ.ref, exc))
+                problems.add(occ.path, occ.location, occ.ref, exc)
         computed = _compute(model, readers, problems)
         histories = _histories(model, context, readers, problems)
         findings = _audit(readers, facts)
@@ -104,7 +155,7 @@ def resolve_model(model: ValidModel, trackers: tuple[str, ...] = ()) -> tuple[Lo
     finally:
         readers.close()
     if problems:
-        raise EvidenceError(problems)
+        raise EvidenceError(list(problems))
     lock = Lock(
         model.id,
         {ref: f.as_dict() for ref, f in sorted(facts.items())},
@@ -112,10 +163,10 @@ def resolve_model(model: ValidModel, trackers: tuple[str, ...] = ()) -> tuple[Lo
         dict(sorted(versions.items())),
         histories=dict(sorted(histories.items())),
     )
-    return lock, findings
+    return Resolved(lock, findings, problems.gone)
 
 
-def _histories(model: ValidModel, context: Any, readers: Any, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+def _histories(model: ValidModel, context: Any, readers: Any, problems: _Problems) -> dict[str, dict[str, Any]]:
     """The series behind every monitoring signal's history reference."""
     from compiler.resolve.history import history_uses, resolve_history
 
@@ -126,11 +177,11 @@ def _histories(model: ValidModel, context: Any, readers: Any, problems: list[Pro
         try:
             found[use.ref] = resolve_history(use.ref, context, readers)
         except FactError as exc:
-            problems.append(_problem(model, use.path, use.location, use.ref, exc))
+            problems.add(use.path, use.location, use.ref, exc)
     return found
 
 
-def _compute(model: ValidModel, readers: Any, problems: list[Problem]) -> list[dict[str, Any]]:
+def _compute(model: ValidModel, readers: Any, problems: _Problems) -> list[dict[str, Any]]:
     levels = {f.id: list(f.levels) for f in model.source.factors.relevant}
     entries = []
     for i, block in enumerate(model.source.evaluation.computed):
@@ -153,8 +204,10 @@ def _audit(readers: Any, facts: dict[str, Any]) -> list[str]:
     return findings
 
 
-def _drift(model: ValidModel, old: Lock | None, new: Lock, findings: list[str]) -> list[Problem]:
+def _drift(model: ValidModel, old: Lock | None, resolved: Resolved) -> list[Problem]:
     shown = display_path(lock_path(model.loaded.folder))
+    new = resolved.lock
+    assert new is not None
     if old is None:
         return [Problem(Location(shown), "no lock file", hint=RESOLVE_HINT)]
     out: list[Problem] = []
@@ -164,21 +217,28 @@ def _drift(model: ValidModel, old: Lock | None, new: Lock, findings: list[str]) 
         if change:
             occ = where[ref]
             out.append(Problem(occ.location, f"{ref}: {change}", dotted(occ.path), RESOLVE_HINT))
-    for ref in sorted(old.facts.keys() - new.facts.keys()):
+    gone = {g.ref for g in resolved.gone}
+    for g in resolved.gone:
+        locked = old.facts.get(g.ref) or old.histories.get(g.ref)
+        out.append(Problem(g.location, f"{g.ref}: {gone_drift(locked, g.error.message)}", dotted(g.path), g.error.hint))
+    for ref in sorted(old.facts.keys() - new.facts.keys() - gone):
         out.append(Problem(Location(shown), f"{ref}: locked but no longer referenced", hint=RESOLVE_HINT))
     for i, entry in enumerate(new.computed):
         path: FieldPath = ("evaluation", "computed", i)
         before = next((c for c in old.computed if c.get("spec") == entry["spec"]), None)
         for line in computed_drift(before, entry):
             out.append(Problem(model.loaded.locate(path), line, dotted(path), RESOLVE_HINT))
-    out += _history_drift(model, old, new)
+    out += _history_drift(model, old, new, gone)
     if len(old.computed) > len(new.computed):
         out.append(Problem(Location(shown), "the lock holds computed results no longer declared", hint=RESOLVE_HINT))
-    out += [Problem(model.loaded.locate(("model", "version")), f"stale: {line}", "model.version") for line in findings]
+    out += [
+        Problem(model.loaded.locate(("model", "version")), f"stale: {line}", "model.version")
+        for line in resolved.findings
+    ]
     return out
 
 
-def _history_drift(model: ValidModel, old: Lock, new: Lock) -> list[Problem]:
+def _history_drift(model: ValidModel, old: Lock, new: Lock, gone: set[str]) -> list[Problem]:
     from compiler.resolve.history import history_drift, history_uses
 
     out = []
@@ -189,32 +249,51 @@ def _history_drift(model: ValidModel, old: Lock, new: Lock) -> list[Problem]:
             use = where[ref]
             out.append(Problem(use.location, f"{ref}: {change}", dotted(use.path), RESOLVE_HINT))
     shown = display_path(lock_path(model.loaded.folder))
-    for ref in sorted(old.histories.keys() - new.histories.keys()):
+    for ref in sorted(old.histories.keys() - new.histories.keys() - gone):
         out.append(Problem(Location(shown), f"{ref}: history locked but no longer referenced", hint=RESOLVE_HINT))
     return out
 
 
-def resolve_catalog(catalog: Catalog, *, check: bool, trackers: tuple[str, ...] | None = None) -> ResolveReport:
+def _tracker_settings(
+    trackers: tuple[str, ...] | None, limits: CallLimits | None
+) -> tuple[tuple[str, ...], CallLimits]:
+    if trackers is None:
+        config = load_config().trackers
+        return tuple(config.allow), limits or call_limits(config.deadline, config.retries)
+    return trackers, limits or call_limits()
+
+
+def resolve_catalog(
+    catalog: Catalog, *, check: bool, trackers: tuple[str, ...] | None = None, limits: CallLimits | None = None
+) -> ResolveReport:
     """Resolve every model; then write the locks (or, with check, compare and write nothing).
 
     Everything is resolved before anything is written, so one bad reference leaves every lock as it was.
-    `trackers` (the servers allowed credentials) default to `trackers.allow` of docs-compile.yaml.
+    `trackers` (the servers allowed credentials) default to `trackers.allow` of docs-compile.yaml, and
+    `limits` (deadline and retries of a call to a server) to its `trackers.deadline` and `.retries`
+    (when `trackers` is given: to the defaults), with the DOCS_COMPILE_TRACKER_* variables over them.
     """
-    if trackers is None:
-        trackers = tuple(load_config().trackers.allow)
+    trackers, limits = _tracker_settings(trackers, limits)
     problems: list[Problem] = []
-    fresh: list[tuple[ValidModel, Lock | None, list[str]]] = []
+    fresh: list[tuple[ValidModel, Resolved]] = []
     for model in catalog.models:
         try:
-            lock, findings = resolve_model(model, trackers)
+            fresh.append((model, resolve_model(model, trackers, limits, check=check)))
         except EvidenceError as exc:
             problems.extend(exc.problems)
-            continue
-        fresh.append((model, lock, findings))
+    for model, resolved in fresh:
+        # A fact passes the rules a written value passes, before any lock is written. A check that found
+        # vanished evidence has an incomplete lock: it reports the drift instead.
+        if resolved.lock is not None and not resolved.gone:
+            try:
+                apply_lock(model, resolved.lock)
+            except EvidenceError as exc:
+                problems.extend(exc.problems)
     if problems:
         raise EvidenceError(problems)
     reports = []
-    for model, lock, findings in fresh:
+    for model, resolved in fresh:
+        lock, findings = resolved.lock, resolved.findings
         shown = display_path(lock_path(model.loaded.folder))
         if lock is None:
             reports.append(ModelReport(model.id, shown, "no-evidence"))
@@ -227,7 +306,7 @@ def resolve_catalog(catalog: Catalog, *, check: bool, trackers: tuple[str, ...] 
             old = None  # a damaged lock is simply rewritten
         n_facts, n_results = len(lock.facts), sum(len(c["results"]) for c in lock.computed)
         if check:
-            drift = _drift(model, old, lock, findings)
+            drift = _drift(model, old, resolved)
             status = "drift" if drift else "current"
             reports.append(
                 ModelReport(model.id, shown, status, n_facts, n_results, drift=drift, histories=len(lock.histories))

@@ -12,7 +12,7 @@ import pytest
 from helpers.evidence import mlflow_evidence, position, resolve_failure, resolve_project, valid_model
 from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
 
-from compiler.errors import EvidenceError
+from compiler.errors import EvidenceError, Location
 from compiler.resolve.apply import provenance, resolved_source
 
 pytest.importorskip("mlflow")
@@ -246,3 +246,151 @@ def test_build_uses_the_lock_without_mlflow(
     assert facts[f"mlflow://{run}/metrics/val/auroc"]["run_id"] == run
     page = next((project / "build/site").rglob("technical/index.html")).read_text()
     assert "0.910" in page and run in page
+
+
+def _client(folder: Path) -> Any:
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{folder / 'mlruns/mlflow.db'}"
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def test_a_deleted_run_is_refused_and_deleting_a_locked_run_is_drift(project: Path, store: dict[str, Any], cli) -> None:
+    run = store["run"]
+    ref = f"mlflow://{run}/metrics/val/auroc"
+    folder = _setup(project, store, {"value": ref})
+    assert cli("resolve").exit_code == 0
+    locked = (folder / "facts.lock.json").read_bytes()
+    _client(folder).delete_run(run)
+    hint = f"a deleted run is not evidence: restore it (`mlflow runs restore --run-id {run}`) or reference another run"
+    assert resolve_failure(project).format() == (
+        f"{position(project, ref)}: evaluation.results[0].value: {ref}: run {run} is deleted in "
+        f"sqlite:///mlruns/mlflow.db (hint: {hint})"
+    )
+    result = cli("resolve")
+    assert result.exit_code == 2 and f"run {run} is deleted" in result.stderr
+    check = cli("resolve", "--check")
+    assert check.exit_code == 1, check.output
+    assert (
+        f"error: {position(project, ref)}: evaluation.results[0].value: {ref}: locked 0.91, but now run {run} is "
+        f"deleted in sqlite:///mlruns/mlflow.db (hint: {hint})"
+    ) in check.stderr
+    assert (folder / "facts.lock.json").read_bytes() == locked
+    _client(folder).restore_run(run)
+    assert cli("resolve", "--check").exit_code == 0
+
+
+def test_a_run_of_a_deleted_experiment_is_refused(project: Path, store: dict[str, Any]) -> None:
+    ref = f"mlflow://{store['run']}/params/learning_rate"
+    folder = _setup(project, store, {"lr": ref})
+    _client(folder).delete_experiment(store["experiment"])
+    problem = resolve_failure(project).problems[0]
+    assert problem.message == (
+        f"{ref}: run {store['run']} belongs to experiment 'triage', which is deleted in sqlite:///mlruns/mlflow.db"
+    )
+    assert problem.hint == (
+        f"restore the experiment (`mlflow experiments restore --experiment-id {store['experiment']}`) "
+        "or reference a run of another experiment"
+    )
+
+
+def test_archived_and_deleted_registry_versions(project: Path, store: dict[str, Any], cli) -> None:
+    import warnings
+
+    first, champion = "mlflow://models/triage/1#/description", "mlflow://models/triage/@champion"
+    folder = _setup(project, store, {"first": first, "champion": champion})
+    assert cli("resolve").exit_code == 0
+    client = _client(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # model stages are deprecated, yet registries still hold them
+        client.transition_model_version_stage("triage", "1", "Archived")
+    problem = resolve_failure(project).problems[0]
+    assert (problem.location, problem.message) == (
+        Location(*_at(project, first)),
+        f"{first}: version 1 of registered model 'triage' is archived in sqlite:///mlruns/mlflow.db",
+    )
+    assert problem.hint.startswith("an archived version is retired")
+    client.delete_model_version("triage", "1")
+    check = cli("resolve", "--check")
+    assert check.exit_code == 1, check.output
+    assert (
+        f"{first}: locked 'first', but now no version 1 of registered model 'triage' in sqlite:///mlruns/mlflow.db"
+    ) in check.stderr
+    assert champion not in check.stderr  # version 2 is still there
+
+
+def _at(project: Path, ref: str) -> tuple[str, int, int]:
+    file, line, column = position(project, ref).split(":")
+    return file, int(line), int(column)
+
+
+def test_a_metric_logged_several_times_resolves_as_mlflow_reports_it(project: Path, store: dict[str, Any]) -> None:
+    folder = _setup(project, store, {})
+    client = _client(folder)
+    run = client.create_run(store["experiment"], run_name="repeated").info.run_id
+    # Two values at the same step and the same millisecond: MLflow's latest is the larger one.
+    client.log_metric(run, "auroc", 0.93, step=4, timestamp=1_700_000_000_500)
+    client.log_metric(run, "auroc", 0.95, step=4, timestamp=1_700_000_000_500)
+    client.log_metric(run, "auroc", 0.91, step=4, timestamp=1_700_000_000_400)
+    # A later timestamp at a lower step is not the latest: the step decides first.
+    client.log_metric(run, "auroc", 0.50, step=2, timestamp=1_700_000_009_000)
+    client.set_terminated(run, end_time=1_700_000_100_000)
+    refs = {
+        "latest": f"mlflow://{run}/metrics/auroc",
+        "step2": f"mlflow://{run}/metrics/auroc?step=2",
+        "step4": f"mlflow://{run}/metrics/auroc?step=4",
+    }
+    data = minimal_source("m")
+    data["system"]["training"]["hyperparameters"] = refs
+    data["evidence"] = mlflow_evidence()
+    write_tree(project, {"content/m/model.yaml": data})
+    resolve_project(project)
+    facts = json.loads((folder / "facts.lock.json").read_text())["facts"]
+    assert client.get_run(run).data.metrics["auroc"] == 0.95
+    assert [(facts[r]["value"], facts[r]["step"], facts[r]["timestamp"]) for r in refs.values()] == [
+        (0.95, 4, "2023-11-14T22:13:20.500Z"),
+        (0.5, 2, "2023-11-14T22:13:29.000Z"),
+        (0.95, 4, "2023-11-14T22:13:20.500Z"),
+    ]
+
+
+def test_a_pinned_step_that_was_not_logged_and_a_wrong_pin(project: Path, store: dict[str, Any]) -> None:
+    run = store["run"]
+    missing, wrong = f"mlflow://{run}/metrics/val/auroc?step=7", f"mlflow://{run}/metrics/val/auroc?epoch=2"
+    _setup(project, store, {"a": missing, "b": wrong})
+    assert [(p.message, p.hint) for p in resolve_failure(project).problems] == [
+        (f"{missing}: run {run} logged no value of metric 'val/auroc' at step 7", "steps: 0, 1, 2"),
+        (
+            f"{wrong}: '?epoch=2' is not a step pin",
+            "write ?step=<n> for the value logged at step n",
+        ),
+    ]
+
+
+def test_a_monitoring_history_of_a_deleted_run_is_drift(project: Path, store: dict[str, Any], cli) -> None:
+    history = f"mlflow://{store['run']}/metrics/val/auroc?history"
+    folder = _setup(project, store, {})
+    data = minimal_source("m")
+    data["system"]["monitoring"] = {
+        "signals": [
+            {
+                "id": "auroc",
+                "name": "Validation AUROC",
+                "threshold": 0.85,
+                "direction": "below",
+                "frequency": "each epoch",
+                "action": "Stop the release.",
+                "history": history,
+            }
+        ]
+    }
+    data["evidence"] = mlflow_evidence()
+    write_tree(project, {"content/m/model.yaml": data})
+    assert cli("resolve").exit_code == 0
+    _client(folder).delete_run(store["run"])
+    check = cli("resolve", "--check")
+    assert check.exit_code == 1, check.output
+    assert (
+        f"error: {position(project, history)}: system.monitoring.signals[0].history: {history}: history locked "
+        f"(3 points), but now run {store['run']} is deleted in sqlite:///mlruns/mlflow.db"
+    ) in check.stderr

@@ -178,6 +178,27 @@ def test_check_reports_a_changed_file_and_exits_1(project: Path, cli) -> None:
     assert "file://evidence/eval.json#/n: source changed since the lock (sha256:" in result.stderr
 
 
+def test_an_evidence_file_removed_after_the_lock_is_drift_for_check_and_an_error_for_resolve(
+    project: Path, cli
+) -> None:
+    _model(project, _source())
+    assert cli("resolve").exit_code == 0
+    (project / "content/m/evidence/eval.json").unlink()
+    check = cli("resolve", "--check")
+    assert check.exit_code == 1, check.output
+    value, n = "file://evidence/eval.json#/overall/accuracy", "file://evidence/eval.json#/n"
+    gone = "but now evaluation file 'evidence/eval.json' not found in the model's folder"
+    hint = "(hint: check the path; it is relative to the model's folder)"
+    assert check.stderr.splitlines() == [
+        f"error: {position(project, value)}: evaluation.results[0].value: {value}: locked 0.81, {gone} {hint}",
+        f"error: {position(project, n)}: evaluation.results[0].n: {n}: locked 240, {gone} {hint}",
+        "2 errors",
+    ]
+    result = cli("resolve")
+    assert result.exit_code == 2
+    assert f"{value}: evaluation file 'evidence/eval.json' not found in the model's folder {hint}" in result.stderr
+
+
 def _predictions(n: int = 400, seed: int = 3) -> str:
     rng = np.random.default_rng(seed)
     y = rng.random(n) < 0.3

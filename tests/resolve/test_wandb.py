@@ -275,3 +275,136 @@ def test_a_logged_metric_history_feeds_a_monitoring_signal(project: Path, runs: 
         "Validation AUROC went below its alert threshold 0.85 at step 0 (0.8) and has since recovered "
         "(latest 0.91 at step 2). Declared action: Stop the release."
     )
+
+
+def _linked(project: Path, runs: dict[str, Any], refs: dict[str, str], *, history: str = "") -> Path:
+    """The `wandb/` folder as wandb leaves it: every run directory and the `latest-run` link to the newest."""
+    folder = project / "content/m"
+    shutil.copytree(runs["wandb"], folder / "wandb", symlinks=True, ignore=shutil.ignore_patterns("debug*.log"))
+    data = minimal_source("m")
+    data["system"]["training"]["hyperparameters"] = refs
+    if history:
+        data["system"]["monitoring"] = {
+            "signals": [
+                {
+                    "id": "auroc",
+                    "name": "Validation AUROC",
+                    "threshold": 0.4,
+                    "direction": "below",
+                    "frequency": "each epoch",
+                    "action": "Stop the release.",
+                    "history": history,
+                }
+            ]
+        }
+    data["evidence"] = {"sources": [{"id": "runs", "kind": "wandb", "path": "wandb"}]}
+    write_tree(project, {"content/m/model.yaml": data})
+    return folder
+
+
+def test_the_latest_run_link_is_the_same_run_not_a_second_one(project: Path, runs: dict[str, Any]) -> None:
+    link = runs["wandb"] / "latest-run"
+    assert link.is_symlink() and (runs["wandb"] / os.readlink(link)).name.endswith(runs["failed"])
+    latest = next((runs["wandb"]).glob(f"offline-run-*-{runs['failed']}")).name
+    # The newest run (the link's target) by id, the link by name, and the other run by id.
+    history = "wandb://latest-run/history/val/auroc"
+    by_id = f"wandb://{runs['failed']}/summary/val/auroc"
+    _linked(project, runs, {"lr": f"wandb://{runs['run']}/config/lr"}, history=history)
+    lock = resolve_project(project) and json.loads((project / "content/m/facts.lock.json").read_text())
+    entry = lock["histories"][history]
+    assert (entry["run_id"], entry["run_dir"], entry["values"]) == (runs["failed"], f"wandb/{latest}", [0.5])
+    shutil.rmtree(project / "content")
+    _linked(project, runs, {"auroc": by_id})
+    assert resolve_failure(project).problems[0].message == (
+        f"{by_id}: W&B run {runs['failed']} is failed (exit code 1), not finished"
+    )
+
+
+def test_a_copy_that_resolved_the_link_still_counts_the_run_once(project: Path, runs: dict[str, Any]) -> None:
+    ref = f"wandb://{runs['failed']}/history/val/auroc"
+    folder = _linked(project, runs, {}, history=ref)
+    link = folder / "wandb/latest-run"
+    target = link.resolve()
+    link.unlink()
+    shutil.copytree(target, link)  # what `cp -rL` or an archive without links leaves
+    resolve_project(project)
+    entry = json.loads((folder / "facts.lock.json").read_text())["histories"][ref]
+    assert (entry["run_id"], entry["run_dir"]) == (runs["failed"], f"wandb/{target.name}")
+
+
+def test_a_link_out_of_the_model_folder_is_not_followed(project: Path, runs: dict[str, Any], tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(runs["wandb"] / runs["run_dir"], outside / "offline-run-20250101_000000-zzzz9999")
+    ref = "wandb://latest-run/summary/n_test"
+    folder = _linked(project, runs, {"n": ref, "m": "wandb://zzzz9999/summary/n_test"})
+    (folder / "wandb/latest-run").unlink()
+    (folder / "wandb/latest-run").symlink_to(outside / "offline-run-20250101_000000-zzzz9999")
+    problems = resolve_failure(project).problems
+    assert [p.message for p in problems] == [
+        f"{ref}: 'latest-run' in 'wandb' leads outside the model's folder (through a symbolic link)",
+        "wandb://zzzz9999/summary/n_test: no W&B run 'zzzz9999' in 'wandb'",
+    ]
+    assert problems[0].hint == "copy the run directory into the model's folder instead of linking it"
+
+
+def test_summary_is_the_runs_own_value_and_a_step_pins_a_logged_one(project: Path, runs: dict[str, Any]) -> None:
+    run = runs["run"]
+    refs = {
+        "summary": f"wandb://{run}/summary/val/auroc",
+        "step1": f"wandb://{run}/history/val/auroc?step=1",
+        "loss0": f"wandb://{run}/history/loss?step=0",
+    }
+    folder = _setup(project, runs, refs)
+    resolve_project(project)
+    facts = json.loads((folder / "facts.lock.json").read_text())["facts"]
+    assert [(facts[r]["value"], facts[r]["kind"], facts[r]["step"]) for r in refs.values()] == [
+        (0.91, "wandb.summary", 2),
+        (0.86, "wandb.history", 1),
+        (1.0, "wandb.history", 0),
+    ]
+    shutil.rmtree(project / "content")
+    series, missing = f"wandb://{run}/history/val/auroc", f"wandb://{run}/history/val/auroc?step=7"
+    _setup(project, runs, {"a": series, "b": missing})
+    assert [(p.message, p.hint) for p in resolve_failure(project).problems] == [
+        (
+            f"{series}: a history reference names one value only with ?step=<n> (found 'val/auroc')",
+            f"write wandb://{run}/history/val/auroc?step=<n>, or wandb://{run}/summary/val/auroc for the run's "
+            "summary value",
+        ),
+        (f"{missing}: W&B run {run} logged no value of 'val/auroc' at step 7", "steps: 0, 1, 2"),
+    ]
+
+
+def test_an_unreachable_server_fails_with_exit_2_within_the_deadline(project: Path, runs: dict[str, Any]) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    refs = {"value": "wandb://abc123/summary/val/auroc", "lr": "wandb://abc123/config/lr"}
+    _setup(project, runs, refs, path="northwind/triage")
+    write_tree(project, {"docs-compile.yaml": "trackers:\n  deadline: 4\n"})
+    env = _offline_env(project) | {"WANDB_MODE": "online", "WANDB_API_KEY": "k" * 40, "WANDB_BASE_URL": closed}
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        env.pop(proxy)  # straight to the closed port
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "compiler", "resolve"], cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert time.monotonic() - start < 4 + 15
+    first, second, count = done.stderr.splitlines()
+    where = "W&B run 'northwind/triage/abc123' of source 'runs'"
+    # The hyperparameter comes first in the file; whichever is read first names the failure.
+    assert first.startswith(
+        f"error: {position(project, refs['lr'])}: system.training.hyperparameters.lr: {refs['lr']}: {where} cannot "
+        f"be read from {closed}: "
+    )
+    assert first.endswith(
+        "(hint: check that the server is up and the URI is right; the deadline (4 s) and retries (2) "
+        "are `trackers: {deadline, retries}` in docs-compile.yaml, or DOCS_COMPILE_TRACKER_DEADLINE / "
+        "DOCS_COMPILE_TRACKER_RETRIES)"
+    )
+    assert f"evaluation.results[0].value: {refs['value']}: {where}: {closed} failed earlier in this run (" in second
+    assert second.endswith("; not contacted again") and count == "2 errors"

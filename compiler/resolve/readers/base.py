@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from compiler.resolve.refs import FactError, Reference
+from compiler.resolve.trackers import CallLimits
 from compiler.schema import Source
 from compiler.schema.governance import FileSource, MlflowSource, PredictionsSource, TimeseriesSource, WandbSource
 
@@ -33,7 +34,8 @@ class Fact:
 class ModelContext:
     """What a reader may use: the model's folder, its typed source and its declared evidence sources.
 
-    `trackers` are the servers the trusted configuration lets receive the environment's credentials.
+    `trackers` are the servers the trusted configuration lets receive the environment's credentials;
+    `limits` bound every call to a server (deadline and retries).
     """
 
     model_id: str
@@ -41,6 +43,7 @@ class ModelContext:
     source: Source
     resolved: dict[str, Fact] = field(default_factory=dict)
     trackers: tuple[str, ...] = ()
+    limits: CallLimits = field(default_factory=CallLimits)
 
     @property
     def sources(self) -> dict[str, EvidenceSource]:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from compiler._util.hashing import sha256_file
-from compiler.resolve.paths import existing_file
+from compiler.resolve.paths import inside
 from compiler.resolve.readers.base import Fact, Reader
-from compiler.resolve.refs import FactError, Reference, json_pointer
+from compiler.resolve.refs import FactError, Reference, Vanished, json_pointer
 
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 
@@ -77,7 +77,12 @@ class FileReader(Reader):
 
     def resolve(self, ref: Reference) -> Fact:
         relative, source_id = self._path(ref)
-        path = existing_file(self.context.folder, relative, "evaluation file")
+        path = inside(self.context.folder, relative, "evaluation file")
+        if not path.is_file():  # a file locked once and removed since is drift for `resolve --check`
+            raise Vanished(
+                f"evaluation file '{relative}' not found in the model's folder",
+                "check the path; it is relative to the model's folder",
+            )
         if path not in self._documents:
             self._documents[path] = (read_document(path, relative), sha256_file(path))
         document, digest = self._documents[path]

@@ -4,14 +4,22 @@ Only the official client is used, always with an explicit tracking and registry 
 process-wide default, which is a `mlflow.db` in the working directory). A local sqlite store is
 opened read-only (`sqlite:///file:…?mode=ro&uri=true`) after checking that it exists, so MLflow can
 neither create an empty database nor migrate a team's database in place.
+
+A tracking server is called under the deadline and retries of `trackers:` (compiler/resolve/trackers.py),
+with MLflow's own HTTP retries switched off for the call: its back-off would otherwise last minutes.
+A deleted run, a run of a deleted experiment and an archived registry version are refused (`Vanished`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import os
+import re
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,12 +31,14 @@ from compiler._util.text import closest
 from compiler.resolve.paths import existing_file, inside
 from compiler.resolve.readers.base import Fact, Reader
 from compiler.resolve.readers.files import read_document, scalar
-from compiler.resolve.refs import FactError, Reference, json_pointer
-from compiler.resolve.trackers import allowed
+from compiler.resolve.refs import FactError, Reference, Unreachable, Vanished, json_pointer, pinned_step
+from compiler.resolve.trackers import CallLimits, TrackerDown, allowed, bounded
 from compiler.schema.governance import MlflowSource
 
 INSTALL_HINT = "pip install 'docs-compile[mlflow]'"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_REMOTE = ("http://", "https://")
+_RETRIES_ENV, _TIMEOUT_ENV = "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT"
 
 
 def iso_ms(millis: int | None) -> str | None:
@@ -61,6 +71,63 @@ def _quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def server_limits(limits: CallLimits) -> CallLimits:
+    """The configured limits; MLFLOW_HTTP_REQUEST_MAX_RETRIES, when the environment sets it, may only lower the retries."""
+    own = _env_int(_RETRIES_ENV)
+    return limits if own is None else replace(limits, retries=min(limits.retries, own))
+
+
+@contextlib.contextmanager
+def _one_request(deadline: float) -> Iterator[None]:
+    """MLflow sends each request once (docs-compile retries) and waits for it a little beyond the deadline,
+    which `bounded` enforces. MLFLOW_HTTP_REQUEST_TIMEOUT, when the environment sets it lower, is kept.
+    """
+    saved = {name: os.environ.get(name) for name in (_RETRIES_ENV, _TIMEOUT_ENV)}
+    own = _env_int(_TIMEOUT_ENV)
+    beyond = int(deadline) + 1
+    os.environ[_RETRIES_ENV] = "0"
+    os.environ[_TIMEOUT_ENV] = str(min(beyond, own) if own else beyond)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def transient(exc: BaseException) -> str | None:
+    """Why a call failed when trying again may help (the server is down, slow or overloaded); None otherwise."""
+    import requests
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, requests.exceptions.SSLError):
+            return None
+        if isinstance(current, requests.exceptions.Timeout):
+            return "no answer in time"
+        if isinstance(current, requests.exceptions.ConnectionError):
+            text = str(current)
+            if "refused" in text.lower():
+                return "connection refused"
+            if "NameResolution" in text or "not known" in text:
+                return "host name not found"
+            return "no connection"
+        if isinstance(current, requests.exceptions.RetryError):
+            status = re.search(r"too many (\d{3}) error responses", str(current))
+            return f"HTTP {status.group(1)}" if status else "error responses"
+        current = current.__cause__ or current.__context__
+    return None
+
+
 class MlflowReader(Reader):
     """Facts from an MLflow tracking store and model registry."""
 
@@ -70,6 +137,8 @@ class MlflowReader(Reader):
         super().__init__(*args, **kwargs)
         self._clients: dict[str, Any] = {}
         self._runs: dict[tuple[str, str], Any] = {}
+        self._experiments: dict[tuple[str, str], Any] = {}
+        self._down: dict[str, str] = {}  # source id -> why its server did not answer
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     # --- connection --------------------------------------------------------------------------
@@ -123,17 +192,37 @@ class MlflowReader(Reader):
                 self._clients[source.id] = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
         return self._clients[source.id]
 
+    def guarded(self, source: MlflowSource, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """`func(*args, **kwargs)`; for a server, under the deadline and retries, Unreachable when it does not answer."""
+        if not source.tracking_uri.startswith(_REMOTE):
+            with _quiet():
+                return func(*args, **kwargs)
+        where = display_uri(source.tracking_uri)
+        if source.id in self._down:
+            raise Unreachable(
+                f"tracking server {where} of source '{source.id}' did not answer earlier in this run "
+                f"({self._down[source.id]}); not contacted again"
+            )
+        limits = server_limits(self.context.limits)
+        try:
+            with _quiet(), _one_request(limits.deadline):
+                return bounded(limits, lambda _left: func(*args, **kwargs), transient)
+        except TrackerDown as down:
+            self._down[source.id] = down.reason
+            raise Unreachable(
+                f"tracking server {where} of source '{source.id}' cannot be reached: {down}", limits.hint()
+            ) from None
+
     def _call(self, source: MlflowSource, what: str, func: Any, *args: Any) -> Any:
         """Call the client; turn MLflow's exceptions into clear, placed messages."""
         from mlflow.exceptions import MlflowException
 
         try:
-            with _quiet():
-                return func(*args)
+            return self.guarded(source, func, *args)
         except MlflowException as exc:
             where = display_uri(source.tracking_uri)
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc.message):
-                raise FactError(f"no {what} in {where}", "check the id against the MLflow UI") from None
+                raise Vanished(f"no {what} in {where}", "check the id against the MLflow UI") from None
             message = str(exc.message).splitlines()[0]
             if "out-of-date database schema" in message:
                 raise FactError(
@@ -141,6 +230,8 @@ class MlflowReader(Reader):
                     "upgrade a copy with `mlflow db upgrade`, or resolve with the MLflow version that wrote it",
                 ) from None
             raise FactError(f"{where}: MLflow error: {message}") from None
+        except FactError:
+            raise
         except Exception as exc:  # sqlalchemy and network errors: the store itself is unreadable
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise FactError(f"{display_uri(source.tracking_uri)}: cannot read the tracking store: {first}") from None
@@ -159,7 +250,7 @@ class MlflowReader(Reader):
                 "see the reference syntax in the README",
             )
         run_id, section, key = parts[0], parts[1], "/".join(parts[2:])
-        run = self._run(source, run_id)
+        run = self.run(source, run_id)
         provenance = self._run_provenance(source, run)
         if section == "metrics":
             return self._metric(source, run, key, provenance)
@@ -172,23 +263,39 @@ class MlflowReader(Reader):
             raise FactError(f"run {run_id} has no {section[:-1]} '{key}'", hint)
         return Fact(values[key], provenance | {"kind": f"mlflow.{section[:-1]}", "key": key})
 
-    def _run(self, source: MlflowSource, run_id: str) -> Any:
+    def run(self, source: MlflowSource, run_id: str, *, finished: bool = True) -> Any:
+        """A run that is evidence: neither it nor its experiment deleted, and (`finished`) FINISHED."""
         if (source.id, run_id) not in self._runs:
             client = self.client(source)
+            where = display_uri(source.tracking_uri)
             run = self._call(source, f"run '{run_id}'", client.get_run, run_id)
-            if run.info.status != "FINISHED":
-                raise FactError(
-                    f"run {run_id} is {run.info.status}, not FINISHED",
-                    "facts come only from finished runs; wait for the run to end or reference another run",
+            experiment_id = run.info.experiment_id
+            experiment = self._call(source, f"experiment '{experiment_id}'", client.get_experiment, experiment_id)
+            # Deleting an experiment deletes its runs too: name the experiment, the cause, first.
+            if experiment.lifecycle_stage == "deleted":
+                raise Vanished(
+                    f"run {run_id} belongs to experiment '{experiment.name}', which is deleted in {where}",
+                    f"restore the experiment (`mlflow experiments restore --experiment-id {experiment_id}`) "
+                    "or reference a run of another experiment",
                 )
+            if run.info.lifecycle_stage == "deleted":
+                raise Vanished(
+                    f"run {run_id} is deleted in {where}",
+                    f"a deleted run is not evidence: restore it (`mlflow runs restore --run-id {run_id}`) "
+                    "or reference another run",
+                )
+            self._experiments[(source.id, experiment_id)] = experiment
             self._runs[(source.id, run_id)] = run
-        return self._runs[(source.id, run_id)]
+        run = self._runs[(source.id, run_id)]
+        if finished and run.info.status != "FINISHED":
+            raise FactError(
+                f"run {run_id} is {run.info.status}, not FINISHED",
+                "facts come only from finished runs; wait for the run to end or reference another run",
+            )
+        return run
 
     def _run_provenance(self, source: MlflowSource, run: Any) -> dict[str, Any]:
-        client = self.client(source)
-        experiment = self._call(
-            source, f"experiment '{run.info.experiment_id}'", client.get_experiment, run.info.experiment_id
-        )
+        experiment = self._experiments[(source.id, run.info.experiment_id)]
         return {
             "source": source.id,
             "tracking_uri": display_uri(source.tracking_uri),
@@ -201,19 +308,32 @@ class MlflowReader(Reader):
         }
 
     def _metric(self, source: MlflowSource, run: Any, key: str, provenance: dict[str, Any]) -> Fact:
+        key, step = pinned_step(key)
         if key not in run.data.metrics:
             known = sorted(run.data.metrics)
             hint = closest(key, known) or f"metrics in this run: {', '.join(known) or 'none'}"
             raise FactError(f"run {run.info.run_id} has no metric '{key}'", hint)
         history = self._call(source, f"metric '{key}'", self.client(source).get_metric_history, run.info.run_id, key)
-        # MLflow's "latest" value: the highest step, then the latest timestamp within it.
-        latest = max(history, key=lambda m: (m.step, m.timestamp))
-        value = scalar(latest.value, f"metric '{key}'")
-        return Fact(
-            value,
-            provenance
-            | {"kind": "mlflow.metric", "key": key, "step": latest.step, "timestamp": iso_ms(latest.timestamp)},
-        )
+        if step is None:
+            # MLflow's own latest value (what get_run reports): the highest step, then the latest timestamp,
+            # then the largest value; the history only says where that value was logged.
+            value = run.data.metrics[key]
+            chosen = max(history, key=lambda m: (m.step, m.timestamp, m.value), default=None)
+        else:
+            at_step = [m for m in history if m.step == step]
+            if not at_step:
+                steps = sorted({m.step for m in history})
+                shown = ", ".join(map(str, steps[:12])) + (", …" if len(steps) > 12 else "")
+                raise FactError(
+                    f"run {run.info.run_id} logged no value of metric '{key}' at step {step}", f"steps: {shown}"
+                )
+            # Several values at one step: the same rule as MLflow's latest, within the step.
+            chosen = max(at_step, key=lambda m: (m.timestamp, m.value))
+            value = chosen.value
+        extra: dict[str, Any] = {"kind": "mlflow.metric", "key": key}
+        if chosen is not None:
+            extra |= {"step": chosen.step, "timestamp": iso_ms(chosen.timestamp)}
+        return Fact(scalar(value, f"metric '{key}'"), provenance | extra)
 
     def _artifact(self, source: MlflowSource, run: Any, path: str, pointer: str, provenance: dict[str, Any]) -> Fact:
         local = self._artifact_file(source, run, path)
@@ -256,15 +376,21 @@ class MlflowReader(Reader):
         target = Path(self._tmp.name) / run.info.run_id
         target.mkdir(exist_ok=True)
         uri = self.client_uri(source)
-        with _quiet():
-            try:
-                local = mlflow.artifacts.download_artifacts(
-                    run_id=run.info.run_id, artifact_path=path, dst_path=str(target), tracking_uri=uri
-                )
-            except Exception as exc:
-                raise FactError(
-                    f"artifact '{path}' of run {run.info.run_id} cannot be downloaded: {str(exc).splitlines()[0]}"
-                ) from None
+        download = functools.partial(
+            mlflow.artifacts.download_artifacts,
+            run_id=run.info.run_id,
+            artifact_path=path,
+            dst_path=str(target),
+            tracking_uri=uri,
+        )
+        try:
+            local = self.guarded(source, download)
+        except FactError:
+            raise
+        except Exception as exc:
+            raise FactError(
+                f"artifact '{path}' of run {run.info.run_id} cannot be downloaded: {str(exc).splitlines()[0]}"
+            ) from None
         return Path(local)
 
     def _registry(self, source: MlflowSource, ref: Reference, parts: list[str]) -> Fact:
@@ -288,6 +414,11 @@ class MlflowReader(Reader):
         else:
             version = self._call(
                 source, f"version {which} of registered model '{name}'", client.get_model_version, name, which
+            )
+        if version.current_stage == "Archived":
+            raise Vanished(
+                f"version {version.version} of registered model '{name}' is archived in {display_uri(source.tracking_uri)}",
+                "an archived version is retired: document a current version, or move it out of Archived in the registry",
             )
         record = {
             "name": version.name,

@@ -2,11 +2,17 @@
 
     wandb://[<source>@]<run>/summary/<key>[#<json-pointer>]    final summary value (keys may contain '/')
     wandb://[<source>@]<run>/config/<key>[#<json-pointer>]     a config value
+    wandb://[<source>@]<run>/history/<key>?step=<n>            the value logged at step n
     wandb://[<source>@]<run>/history/<key>                     a logged metric's history (monitoring signals)
 
-`<run>` is a run id or the name of an offline run directory. The source's `path` is either a folder
-inside the model's folder — a run directory, or a `wandb/` folder holding several — or
-`<entity>/<project>` on a server, read through the public API when an API key is configured.
+A summary value is the run's own: the last value logged unless the run set it otherwise (an explicit
+`run.summary[...]`, or `define_metric(..., summary="max")`). `?step=<n>` pins a logged value instead.
+
+`<run>` is a run id or the name of an offline run directory (`latest-run`, the link wandb keeps to the
+newest run, included; a run is counted once however many links lead to it). The source's `path` is
+either a folder inside the model's folder — a run directory, or a `wandb/` folder holding several — or
+`<entity>/<project>` on a server, read through the public API when an API key is configured, under the
+deadline of `trackers:` (compiler/resolve/trackers.py).
 
 An offline run is read from its files, without a server and without the network: the `.wandb`
 transaction log (a LevelDB-style log of protobuf records, decoded with the `wandb` package's own
@@ -22,7 +28,7 @@ import netrc
 import os
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,11 +42,13 @@ from compiler._util.text import closest
 from compiler.resolve.paths import inside
 from compiler.resolve.readers.base import Fact, Reader
 from compiler.resolve.readers.files import scalar
-from compiler.resolve.refs import FactError, Reference, json_pointer
+from compiler.resolve.refs import FactError, Reference, Unreachable, Vanished, json_pointer, pinned_step
+from compiler.resolve.trackers import TrackerDown, bounded
 from compiler.schema.governance import WandbSource
 
 INSTALL_HINT = "pip install 'docs-compile[wandb]'"
 SECTIONS = ("summary", "config", "history")
+LATEST = "latest-run"
 
 # The transaction log: a 7-byte file header, then 32 KiB blocks of records, each with a 7-byte header
 # (CRC-32 of type byte + data, length, type); a record that does not fit a block is split FIRST/MIDDLE/LAST.
@@ -207,6 +215,7 @@ class WandbReader(Reader):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._runs: dict[tuple[str, str], WandbRun] = {}
+        self._down: dict[str, str] = {}  # source id -> why reading from its server failed
 
     def _wandb(self, module: str = "wandb") -> Any:
         try:
@@ -231,13 +240,15 @@ class WandbReader(Reader):
         return source, parts[0], parts[1], "/".join(parts[2:])
 
     def resolve(self, ref: Reference) -> Fact:
-        source, run_ref, section, key = self._parse(ref, ("summary", "config"))
+        source, run_ref, section, key = self._parse(ref, SECTIONS)
         run = self.run(source, run_ref)
         if run.state not in ("finished", "unknown"):
             raise FactError(
                 f"W&B run {run.run_id} is {run.state}, not finished",
                 "facts come only from finished runs; wait for the run to end or reference another run",
             )
+        if section == "history":
+            return self._logged_at(source, run, key)
         values = run.summary if section == "summary" else run.config
         if key not in values:
             known = sorted(k for k in values if not k.startswith("_"))
@@ -255,15 +266,28 @@ class WandbReader(Reader):
     def history(self, ref: Reference) -> tuple[list[int], list[float], dict[str, Any]]:
         """A metric's logged history: steps, values and provenance (any run state; monitoring runs go on)."""
         source, run_ref, _, key = self._parse(ref, ("history",))
+        if "?" in key:
+            raise FactError("a monitoring history is the whole series", f"leave out '?{key.partition('?')[2]}'")
         run = self.run(source, run_ref)
-        rows = [row for row in run.history if isinstance(row.get(key), (int, float)) and not isinstance(row[key], bool)]
-        if not rows:
-            logged = sorted({k for row in run.history for k in row if not k.startswith("_")})
-            hint = closest(key, logged) or f"metrics logged in this run: {', '.join(logged) or 'none'}"
-            raise FactError(f"W&B run {run.run_id} has no logged history of '{key}'", hint)
-        steps = [int(row.get("_step", i)) for i, row in enumerate(rows)]
-        values = [float(row[key]) for row in rows]
-        return steps, values, self._provenance(source, run) | {"kind": "wandb.history", "key": key}
+        steps, values = _series(run, key)
+        return steps, [float(v) for v in values], self._provenance(source, run) | {"kind": "wandb.history", "key": key}
+
+    def _logged_at(self, source: WandbSource, run: WandbRun, pinned: str) -> Fact:
+        """The value a run logged at one step (`history/<key>?step=<n>`)."""
+        key, step = pinned_step(pinned)
+        if step is None:
+            raise FactError(
+                f"a history reference names one value only with ?step=<n> (found '{pinned}')",
+                f"write wandb://{run.run_id}/history/{key}?step=<n>, or wandb://{run.run_id}/summary/{key} "
+                "for the run's summary value",
+            )
+        steps, values = _series(run, key)
+        at = [v for s, v in zip(steps, values, strict=True) if s == step]
+        if not at:
+            shown = ", ".join(map(str, steps[:12])) + (", …" if len(steps) > 12 else "")
+            raise FactError(f"W&B run {run.run_id} logged no value of '{key}' at step {step}", f"steps: {shown}")
+        provenance = self._provenance(source, run) | {"kind": "wandb.history", "key": key, "step": step}
+        return Fact(scalar(at[-1], f"'{key}' at step {step}"), provenance)
 
     def _provenance(self, source: WandbSource, run: WandbRun) -> dict[str, Any]:
         found = {
@@ -304,9 +328,16 @@ class WandbReader(Reader):
                 f"W&B source '{source.id}' is the run directory of run {_run_id(base)}, not '{run_ref}'",
                 f"write wandb://{_run_id(base)}/…",
             )
-        folders = [base, base / "wandb"]
-        runs = sorted({p for f in folders if f.is_dir() for p in f.iterdir() if p.is_dir() and _is_run_dir(p)})
-        matches = [p for p in runs if run_ref in (p.name, _run_id(p))]
+        entries = [p for f in (base, base / "wandb") if f.is_dir() for p in sorted(f.iterdir())]
+        named = [p for p in entries if p.name == run_ref and p.is_dir()]
+        if named:
+            return self._confined(source, named[0])
+        # A link (wandb's latest-run) leads to a run directory that is listed too: one run, counted once.
+        # A copy that resolved the link holds the same run again under the link's name: the original counts.
+        runs = {p.resolve(): p for p in entries if p.is_dir() and _is_run_dir(p) and self._contained(p)}
+        matches = sorted({real for real in runs if _run_id(real) == run_ref})
+        if len(matches) > 1:
+            matches = [real for real in matches if real.name != LATEST] or matches
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -314,7 +345,24 @@ class WandbReader(Reader):
             raise FactError(f"{len(matches)} run directories hold W&B run '{run_ref}' ({names})", "name the directory")
         ids = sorted({_run_id(p) for p in runs})
         hint = closest(run_ref, ids) or f"runs in '{source.path}': {', '.join(ids) or 'none'}"
-        raise FactError(f"no W&B run '{run_ref}' in '{source.path}'", hint)
+        raise Vanished(f"no W&B run '{run_ref}' in '{source.path}'", hint)
+
+    def _contained(self, path: Path) -> bool:
+        return path.resolve().is_relative_to(self.context.folder.resolve())
+
+    def _confined(self, source: WandbSource, path: Path) -> Path:
+        """A run directory named in a reference, through any link, that must stay inside the model's folder."""
+        if not self._contained(path):
+            raise FactError(
+                f"'{path.name}' in '{source.path}' leads outside the model's folder (through a symbolic link)",
+                "copy the run directory into the model's folder instead of linking it",
+            )
+        if not _is_run_dir(path):
+            raise FactError(
+                f"'{path.name}' in '{source.path}' is not a W&B run directory",
+                "it holds neither a .wandb transaction log nor files/wandb-summary.json",
+            )
+        return path.resolve()
 
     def _offline(self, folder: Path) -> WandbRun:
         shown = folder.relative_to(self.context.folder.resolve()).as_posix()
@@ -350,20 +398,47 @@ class WandbReader(Reader):
                 "directory inside the model's folder",
             )
         wandb = self._wandb()
-        try:
-            remote = wandb.Api(timeout=30).run(f"{source.path}/{run_ref}")
+        where = f"W&B run '{source.path}/{run_ref}' of source '{source.id}'"
+        if source.id in self._down:
+            raise Unreachable(
+                f"{where}: {base_url} failed earlier in this run ({self._down[source.id]}); not contacted again"
+            )
+
+        def fetch(seconds: float) -> tuple[Any, list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+            remote = wandb.Api(timeout=max(1, int(seconds))).run(f"{source.path}/{run_ref}")
             history = [dict(row) for row in remote.scan_history()]
-            summary = dict(remote.summary._json_dict)
             config = {k: v for k, v in dict(remote.config).items() if k != "_wandb"}
+            return remote, history, dict(remote.summary._json_dict), config
+
+        # The public API retries within its own timeout; the deadline bounds the whole read.
+        limits = replace(self.context.limits, retries=0)
+        try:
+            remote, history, summary, config = bounded(limits, fetch, lambda exc: None)
+        except TrackerDown as down:
+            self._down[source.id] = down.reason
+            raise Unreachable(f"{where} cannot be read from {base_url}: {down}", self.context.limits.hint()) from None
         except Exception as exc:  # the public API raises several unrelated exception types
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise FactError(f"W&B run '{source.path}/{run_ref}' cannot be read from {base_url}: {first}") from None
+            if "could not find" in first.lower() or "not found" in first.lower():
+                raise Vanished(f"{where} cannot be read from {base_url}: {first}") from None
+            self._down[source.id] = first  # the server, the key or the network: other runs would fail alike
+            raise FactError(f"{where} cannot be read from {base_url}: {first}", self.context.limits.hint()) from None
         entity, project = source.path.split("/")
         state = "finished" if remote.state == "finished" else str(remote.state)
         run = WandbRun(remote.id, project, entity, remote.name or "", state, str(remote.created_at), summary, config)
         run.history = history
         run.origin = {"server": urlsplit(base_url).netloc or base_url}
         return run
+
+
+def _series(run: WandbRun, key: str) -> tuple[list[int], list[int | float]]:
+    """The steps and numeric values a run logged for one key, as logged."""
+    rows = [row for row in run.history if isinstance(row.get(key), (int, float)) and not isinstance(row[key], bool)]
+    if not rows:
+        logged = sorted({k for row in run.history for k in row if not k.startswith("_")})
+        hint = closest(key, logged) or f"metrics logged in this run: {', '.join(logged) or 'none'}"
+        raise FactError(f"W&B run {run.run_id} has no logged history of '{key}'", hint)
+    return [int(row.get("_step", i)) for i, row in enumerate(rows)], [row[key] for row in rows]
 
 
 def _is_run_dir(folder: Path) -> bool:
