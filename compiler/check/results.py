@@ -9,6 +9,7 @@ from typing import Any
 from compiler._util.fieldpath import FieldPath
 from compiler.check.findings import MODEL_GROUP, Raw
 from compiler.schema import Source
+from compiler.schema.evaluation import MISSING_LEVEL
 from compiler.schema.governance import Criterion
 
 _OPS = {">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
@@ -57,8 +58,14 @@ def _matching(source: Source, c: Criterion) -> list[Any]:
         )
 
     if c.statistic == "max_gap":
+        # The gap is between declared levels; rows with no value ("(missing)") are a warning of their own.
         return [
-            r for r in source.evaluation.results if r.metric == c.metric and list(r.slice) == [c.factor] and op_ok(r)
+            r
+            for r in source.evaluation.results
+            if r.metric == c.metric
+            and list(r.slice) == [c.factor]
+            and MISSING_LEVEL not in r.slice.values()
+            and op_ok(r)
         ]
     return [r for r in source.evaluation.results if r.metric == c.metric and r.slice == c.slice and op_ok(r)]
 
@@ -149,4 +156,25 @@ def subgroup_gaps(source: Source, is_resolved: bool) -> list[Raw]:
                         f"add the results, or a written reason under factors.relevant[{i}].justification.{level}",
                     )
                 )
+    return found
+
+
+def missing_levels(source: Source) -> list[Raw]:
+    """Factors whose computed results include rows without a value (the level "(missing)")."""
+    found = []
+    for i, factor in enumerate(source.factors.relevant):
+        cells = [r for r in source.evaluation.results if r.slice == {factor.id: MISSING_LEVEL}]
+        if not cells:
+            continue
+        rows = max((r.n for r in cells if r.metric == "auroc" and isinstance(r.n, int)), default=None)
+        counted = f"{rows} row(s)" if rows is not None else "some rows"
+        found.append(
+            Raw(
+                MODEL_GROUP,
+                f"{counted} of the predictions have no value for factor '{factor.id}'; "
+                f"their results are reported under the level '{MISSING_LEVEL}'",
+                ("factors", "relevant", i),
+                "fill in the group column of the predictions file, or say in the documents why the values are missing",
+            )
+        )
     return found

@@ -19,7 +19,7 @@ from compiler.check.diff import resolved
 from compiler.check.findings import MODEL_GROUP, Raw, section_path
 from compiler.check.policy import Review, apply_review_policy, missing_signoffs, stale_signoffs
 from compiler.check.readability import above_target
-from compiler.check.results import Acceptance, check_acceptance, subgroup_gaps
+from compiler.check.results import Acceptance, check_acceptance, missing_levels, subgroup_gaps
 from compiler.check.signoff import SignoffRow, signoff_rows
 from compiler.config.audiences import Audience
 from compiler.config.project import ProjectConfig, RuleName
@@ -137,6 +137,12 @@ def acceptance(ctx: RuleContext) -> list[Raw]:
 def subgroup_coverage(ctx: RuleContext) -> list[Raw]:
     """A level of an evaluation factor has no results and no written justification."""
     return subgroup_gaps(ctx.source, ctx.resolved)
+
+
+@rule("missing-levels")
+def missing_level(ctx: RuleContext) -> list[Raw]:
+    """Computed results include rows with no value for a factor (the level "(missing)")."""
+    return missing_levels(ctx.source) if ctx.resolved else []
 
 
 @rule("review-policy")

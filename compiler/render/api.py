@@ -32,6 +32,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "or_na": formats.or_na,
     "or_missing": formats.or_missing,
     "join_list": formats.join_list,
+    "sentence": formats.sentence,
     "label": formats.label,
     "slug": formats.slug,
     "code": formats.code,

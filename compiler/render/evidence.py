@@ -77,13 +77,11 @@ def computed_rows(provenance: Mapping[str, Any]) -> list[ComputedRow]:
 
 
 def intervals(method: str, resamples: int, seed: int) -> str:
-    """The interval method of a computed entry (`ci`: wilson, bootstrap or auto) in words."""
-    bootstrap = f"percentile bootstrap stratified by label ({number(resamples)} resamples, seed {seed})"
-    if method == "wilson":
-        return "Wilson score"
+    """The interval method of a computed entry (`ci`: auto, wilson or bootstrap) in words (docs/statistics.md)."""
+    bootstrap = f"BCa bootstrap stratified by label ({number(resamples)} resamples, seed {seed})"
     if method == "bootstrap":
-        return bootstrap
-    return f"Wilson score for proportions; {bootstrap} for AUROC and F1"
+        return f"{bootstrap} for every metric; Wilson score for prevalence"
+    return f"Wilson score for proportions; score interval (Hanley–McNeil variance) for AUROC; {bootstrap} for F1"
 
 
 def provenance_rows(provenance: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -133,6 +131,8 @@ class FactGroup:
 _FOLDED = {"ci_low": 0, "ci_high": 1, "n": 2}
 """Fragments of a reference that are a part of the fact it names: its interval bounds and count."""
 _IN_LABEL = frozenset({"value", "source", "metric", "slice"})
+_PER_FACT = frozenset({"flag", "method"})
+"""Fields that describe one fact's cell, never its source: said on the fact's row even when all rows agree."""
 _FIELD_NAMES = {
     "flag": "Note",
     "sha256": "SHA-256",
@@ -172,7 +172,9 @@ def _group(
     metric_name: Callable[[str], str],
 ) -> FactGroup:
     fields = sorted({k for _, info in members for k in info} - _IN_LABEL)
-    shared = [f for f in fields if len({_shown(info.get(f)) for _, info in members}) == 1] if len(members) > 1 else []
+    shared = [
+        f for f in fields if f not in _PER_FACT and len({_shown(info.get(f)) for _, info in members}) == 1
+    ] if len(members) > 1 else []  # fmt: skip
     common = tuple((_field_name(f), _shown(members[0][1].get(f))) for f in shared if members[0][1].get(f) is not None)
     rows = []
     for key, info in members:

@@ -200,6 +200,19 @@ def join_list(values: Any, sep: str = ", ") -> Markup:
     return Markup(sep).join(Markup(escape_markdown(str(unwrap(v)))) for v in values)
 
 
+def sentence(value: Any) -> Markup:
+    """A plain value as a sentence: escaped, with a full stop added unless it already ends with one (or with
+    '!', '?', or a closing bracket or quote after one).
+
+    Example:
+        *Creators:* {{ source.datasets[0].motivation.creators | sentence }}
+    """
+    text = str(unwrap(value)).rstrip()
+    if text and not text.rstrip(")\"'’”").endswith((".", "!", "?")):
+        text += "."
+    return Markup(escape_markdown(text))
+
+
 def code(value: Any) -> Markup:
     """Inline code: shown literally in a monospaced font, safe from Markdown and HTML.
 

@@ -35,6 +35,8 @@ class SubgroupRow:
     """The rows' operating point when the table has an operating-point column, else ''."""
     cells: tuple[Result | None, ...]
     """The result of each of the table's metrics, in column order; None where there is none."""
+    reasons: tuple[str, ...] = ()
+    """Beside each cell: why a computed metric has no value ('undefined: no negatives in this cell'), else ''."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,24 @@ def _table(source: Source, rows: list[Result], factors: tuple[str, ...], plots: 
     metrics = _unique(r.metric for r in rows)
     points = _unique(r.operating_point for r in rows if r.operating_point)
     by_point = len(points) > 1
-    groups = _unique((_levels(r), (r.operating_point or "") if by_point else "") for r in rows)
+    dataset = rows[0].dataset if rows else None
+    # Groups where a computed metric is undefined get a row too, so that its reason is printed.
+    undefined = [
+        u
+        for u in source.evaluation.undefined
+        if u.metric in metrics and tuple(u.slice) == factors and u.dataset == dataset
+    ]
+    groups = _unique(
+        [(_levels(r), (r.operating_point or "") if by_point else "") for r in rows]
+        + [(" × ".join(u.slice.values()), (u.operating_point or "") if by_point else "") for u in undefined]
+    )
     table_rows = tuple(
-        SubgroupRow(group, point, tuple(_cell(rows, metric, group, point if by_point else None) for metric in metrics))
+        SubgroupRow(
+            group,
+            point,
+            tuple(_cell(rows, metric, group, point if by_point else None) for metric in metrics),
+            tuple(_reason(source, dataset, metric, group, point if by_point else None) for metric in metrics),
+        )
         for group, point in groups
     )
     return SubgroupTable(
@@ -132,6 +149,17 @@ def _cell(rows: list[Result], metric: str, group: str, point: str | None) -> Res
         ),
         None,
     )
+
+
+def _reason(source: Source, dataset: str | None, metric: str, group: str, point: str | None) -> str:
+    """Why the metric has no value for the group, as 'undefined: …', or '' (a result, or no reason known)."""
+    for u in source.evaluation.undefined:
+        same = " × ".join(u.slice.values()) == group and u.dataset == dataset and u.metric in (metric, None)
+        if same and (point is None or (u.operating_point or "") == point):
+            return (
+                "undefined: " + u.reason.partition(" is undefined: ")[2] if " is undefined: " in u.reason else u.reason
+            )
+    return ""
 
 
 def _plots_after(

@@ -110,6 +110,7 @@ def apply_lock(model: ValidModel, lock: Lock) -> Source:
     first = len(data["evaluation"].setdefault("results", []))
     for entry in entries:
         data["evaluation"]["results"].extend(copy.deepcopy(entry["results"]))
+        data["evaluation"].setdefault("undefined", []).extend(copy.deepcopy(entry.get("omitted", [])))
     found = validate_model(dataclasses.replace(model.loaded, data=data))
     if isinstance(found, list):
         refs = {dotted(occ.path): occ.ref for occ in occurrences}

@@ -1,6 +1,8 @@
 """Resolve stage: classification metrics with 95% intervals, vectorised over bootstrap resamples.
 
-The bootstrap is stratified by label within the cell (positives and negatives are resampled
+A case is positive when its score >= the operating point's threshold. Intervals: Wilson for
+proportions, a score interval for AUROC, a BCa bootstrap for F1 (methods in `intervals.py`, the
+reasons in docs/statistics.md). The bootstrap is stratified by label within the cell (positives and negatives are resampled
 separately, so every resample keeps the cell's class balance) and seeded per cell, so a result
 does not depend on which other cells are computed. Resamples are held as index draws; the AUROC of
 every resample comes from cumulative counts of resampled negatives (Mann-Whitney, ties count one
@@ -14,11 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from compiler.resolve.intervals import (
+    auroc_jackknife,
+    auroc_score_interval,
+    bca,
+    count_jackknife,
+    f1_from_jaccard_interval,
+    wilson,
+)
+
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-Z95 = 1.959963984540054
 SMALL_CELL = 30
 # Each metric as (numerator, denominator) over confusion counts; f1 and auroc are handled apart.
 RATIOS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -44,7 +54,11 @@ _CHUNK_CELLS = 4_000_000
 
 @dataclass(frozen=True)
 class Estimate:
-    """One metric in one cell: point value, 95% interval and how it was computed, or why it is undefined."""
+    """One metric in one cell: point value, 95% interval and how it was computed, or why it is undefined.
+
+    `undefined` and `degenerate` are sentences a document can print as they are; `rule` is the threshold
+    rule of a threshold metric ("positive when score >= 0.3").
+    """
 
     metric: str
     threshold: float | None
@@ -55,6 +69,8 @@ class Estimate:
     method: str | None = None
     flags: tuple[str, ...] = ()
     undefined: str | None = None
+    rule: str | None = None
+    degenerate: str | None = None
 
 
 def cell_seed(seed: int, key: str) -> Any:
@@ -63,18 +79,6 @@ def cell_seed(seed: int, key: str) -> Any:
 
     digest = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
     return np.random.SeedSequence([seed, digest])
-
-
-def wilson(successes: float, total: float) -> tuple[float, float]:
-    """Wilson score interval at 95% for a proportion."""
-    p = successes / total
-    denom = 1 + Z95**2 / total
-    centre = (p + Z95**2 / (2 * total)) / denom
-    half = Z95 * ((p * (1 - p) / total + Z95**2 / (4 * total**2)) ** 0.5) / denom
-    # At 0 and n successes the bounds are exactly 0 and 1; rounding must not move them.
-    low = 0.0 if successes == 0 else max(0.0, centre - half)
-    high = 1.0 if successes == total else min(1.0, centre + half)
-    return low, high
 
 
 def _counts(y: NDArray[np.bool_], pred: NDArray[np.bool_]) -> dict[str, float]:
@@ -167,68 +171,116 @@ class Cell:
         return {"tp": tp, "fn": len(self.pos) - tp, "fp": fp, "tn": len(self.neg) - fp}
 
 
-def estimate(cell: Cell, metric: str, threshold: float | None, ci: str) -> Estimate:
-    """Point estimate and 95% interval of one metric in one cell (ci: auto, bootstrap or wilson)."""
-    import numpy as np
+_WHY_UNDEFINED = {
+    "sensitivity": "no positives in this cell",
+    "recall": "no positives in this cell",
+    "specificity": "no negatives in this cell",
+    "ppv": "no positive predictions in this cell",
+    "precision": "no positive predictions in this cell",
+    "npv": "no negative predictions in this cell",
+    "f1": "no positives and no positive predictions in this cell",
+}
 
+
+def threshold_rule(threshold: float) -> str:
+    """The rule that turns a score into a prediction, as documents print it."""
+    return f"positive when score >= {threshold:g}"
+
+
+def estimate(cell: Cell, metric: str, threshold: float | None, ci: str) -> Estimate:
+    """Point estimate and 95% interval of one metric in one cell (ci: auto, bootstrap or wilson).
+
+    auto and wilson: Wilson for proportions, the score interval for AUROC, BCa bootstrap for F1;
+    bootstrap: the BCa bootstrap for every metric but prevalence (fixed under a label-stratified bootstrap).
+    """
     flags = [f"small cell (n = {cell.n} < {SMALL_CELL})"] if cell.n < SMALL_CELL else []
     n_pos, n_neg = len(cell.pos), len(cell.neg)
     if not n_pos or not n_neg:
         flags.append("single class (no positives)" if not n_pos else "single class (no negatives)")
     if metric == "auroc":
-        if not n_pos or not n_neg:
-            return Estimate(metric, None, cell.n, None, undefined="AUROC needs both classes", flags=tuple(flags))
-        if min(n_pos, n_neg) < SMALL_CELL:
-            fewer = "positives" if n_pos <= n_neg else "negatives"
-            flags.append(f"few {fewer} ({min(n_pos, n_neg)} < {SMALL_CELL})")
-        value = auroc(cell.y, cell.s)
-        return _bootstrap(cell, metric, None, value, cell.boot()["auroc"], flags)
+        return _auroc(cell, ci, flags)
     assert threshold is not None
+    rule = threshold_rule(threshold)
     counts = _counts(cell.y, cell.s >= threshold)
     value = float(_ratio(metric, counts))
     if value != value:
-        why = "no predicted positives" if metric in ("ppv", "precision") else "no cases for its denominator"
-        if metric == "f1":
-            why = "no positives and no predicted positives"
-        elif metric in ("sensitivity", "recall"):
-            why = "no positives"
-        elif metric == "specificity":
-            why = "no negatives"
-        elif metric == "npv":
-            why = "no predicted negatives"
-        return Estimate(metric, threshold, cell.n, None, undefined=f"{metric} is undefined: {why}", flags=tuple(flags))
-    # Prevalence is fixed under a label-stratified bootstrap, so it always gets a Wilson interval.
-    if metric in RATIOS and (ci in ("auto", "wilson") or metric == "prevalence"):
+        why = _WHY_UNDEFINED.get(metric, "no cases for its denominator")
+        return Estimate(
+            metric, threshold, cell.n, None, undefined=f"{metric} is undefined: {why}", flags=tuple(flags), rule=rule
+        )
+    if metric in RATIOS:
         top, bottom = RATIOS[metric]
         total = sum(counts[k] for k in bottom)
-        low, high = wilson(sum(counts[k] for k in top), total)
         words = _DENOMINATOR_WORDS.get(bottom, "cases")
         if total < SMALL_CELL and words != "cases":
             flags.append(f"small denominator ({int(total)} {words} < {SMALL_CELL})")
-        method = f"Wilson score interval, 95%, on {int(total)} {words}"
         # n is the proportion's denominator (e.g. the positives for sensitivity), as tables of Se/Sp report it.
-        return Estimate(metric, threshold, int(total), value, low, high, method, tuple(flags))
+        found = Estimate(metric, threshold, int(total), value, flags=tuple(flags), rule=rule)
+        low, high = wilson(sum(counts[k] for k in top), total)
+        closed = (low, high, f"Wilson score interval, 95%, on {int(total)} {words}")
+        # Prevalence is fixed under a label-stratified bootstrap, so it always gets a Wilson interval.
+        if ci != "bootstrap" or metric == "prevalence":
+            return replace(found, ci_low=low, ci_high=high, method=closed[2])
+    else:
+        found = Estimate(metric, threshold, cell.n, value, flags=tuple(flags), rule=rule)
+        low, high = f1_from_jaccard_interval(counts["tp"], counts["fp"], counts["fn"])
+        closed = (low, high, "Wilson interval of the Jaccard index tp / (tp + fp + fn), mapped to F1, 95%")
     boot = _ratio(metric, cell.boot_counts(threshold))
-    found = _bootstrap(cell, metric, threshold, value, np.asarray(boot), flags)
-    if metric in RATIOS:
-        found = replace(found, n=int(sum(counts[k] for k in RATIOS[metric][1])))
-    return found
+    jack, weights = count_jackknife(lambda c: float(_ratio(metric, c)), counts)
+    return _bca(cell, found, boot, jack, weights, closed)
 
 
-def _bootstrap(cell: Cell, metric: str, threshold: float | None, value: float, boot: Any, flags: list[str]) -> Estimate:
+def _auroc(cell: Cell, ci: str, flags: list[str]) -> Estimate:
+    n_pos, n_neg = len(cell.pos), len(cell.neg)
+    if not n_pos or not n_neg:
+        why = "no positives" if not n_pos else "no negatives"
+        return Estimate(
+            "auroc",
+            None,
+            cell.n,
+            None,
+            undefined=f"AUROC is undefined: one class in this cell ({why})",
+            flags=tuple(flags),
+        )
+    if min(n_pos, n_neg) < SMALL_CELL:
+        fewer = "positives" if n_pos <= n_neg else "negatives"
+        flags.append(f"few {fewer} ({min(n_pos, n_neg)} < {SMALL_CELL})")
+    value = auroc(cell.y, cell.s)
+    found = Estimate("auroc", None, cell.n, value, flags=tuple(flags))
+    low, high = auroc_score_interval(value, n_pos, n_neg)
+    method = f"score interval with Hanley-McNeil variance (Newcombe), 95%, on {n_pos} positives and {n_neg} negatives"
+    if ci != "bootstrap":
+        return replace(found, ci_low=low, ci_high=high, method=method)
+    jack = auroc_jackknife(cell.pos, cell.neg)
+    return _bca(cell, found, cell.boot()["auroc"], jack, [1.0] * len(jack), (low, high, method))
+
+
+def _bca(cell: Cell, found: Estimate, boot: Any, jack: Any, weights: Any, closed: tuple[float, float, str]) -> Estimate:
+    """The BCa interval of the resamples, or the closed-form interval (flagged, with the reason) when
+    every resample gives the same value and the bootstrap would report a point."""
     import numpy as np
 
-    finite = boot[np.isfinite(boot)]
-    method = f"percentile bootstrap stratified by label, {cell.resamples} resamples, seed {cell.seed}, 95%"
-    if len(finite) < 0.95 * len(boot):
-        flags.append(f"{len(boot) - len(finite)} of {len(boot)} resamples undefined; interval unreliable")
-    if not len(finite):
-        return Estimate(metric, threshold, cell.n, value, None, None, method, tuple(flags))
-    low, high = (float(q) for q in np.quantile(finite, [0.025, 0.975]))
-    if not low <= value <= high:
+    assert found.value is not None
+    flags = list(found.flags)
+    boot = np.asarray(boot, dtype=float)
+    undefined = int(np.count_nonzero(~np.isfinite(boot)))
+    if undefined > 0.05 * len(boot):
+        flags.append(f"{undefined} of {len(boot)} resamples undefined; interval unreliable")
+    interval = bca(boot, found.value, jack, weights)
+    if interval is None:
+        same = boot[np.isfinite(boot)]
+        what = f"every resample gives {float(same[0]):g}" if len(same) else "no resample is defined"
+        reason = f"bootstrap degenerate ({what}); {closed[2]} instead"
+        flags.append(reason)
+        return replace(
+            found, ci_low=closed[0], ci_high=closed[1], method=closed[2], flags=tuple(flags), degenerate=reason
+        )
+    low, high = interval
+    if not low <= found.value <= high:
         flags.append("interval widened to include the point estimate")
-        low, high = min(low, value), max(high, value)
-    return Estimate(metric, threshold, cell.n, value, low, high, method, tuple(flags))
+        low, high = min(low, found.value), max(high, found.value)
+    method = f"BCa bootstrap stratified by label, {cell.resamples} resamples, seed {cell.seed}, 95%"
+    return replace(found, ci_low=low, ci_high=high, method=method, flags=tuple(flags))
 
 
 def estimate_all(

@@ -26,6 +26,10 @@ class Metric(Node):
     """proportion (a value between 0 and 1, shown as 0.912), score, count, time, ratio or other."""
 
 
+MISSING_LEVEL = "(missing)"
+"""The level of a factor that rows with an empty group value belong to in computed results."""
+
+
 class Result(Node):
     metric: Identifier = Field(examples=["auroc", "sensitivity"])
     """Id of a declared metric."""
@@ -53,6 +57,25 @@ class Result(Node):
     """Warning attached to the estimate, e.g. 'small cell (n < 30)'."""
 
 
+class Undefined(Node):
+    """A computed metric with no value, and why (filled in by resolve from the lock; not written by hand)."""
+
+    metric: Identifier | None = Field(default=None, examples=["auroc"])
+    """Id of the metric; empty when the cell has no rows at all."""
+    slice: dict[Identifier, Text] = Field(default_factory=dict, examples=[{"sex": "female"}])
+    """Subgroup as factor id → level."""
+    operating_point: Identifier | None = Field(default=None, examples=["default"])
+    """Id of the operating point, for threshold-dependent metrics."""
+    dataset: Identifier | None = Field(default=None, examples=["internal-test"])
+    """Id of the dataset."""
+    n: Count | None = Field(default=None, examples=[12])
+    """Number of cases in the cell (or in the metric's denominator)."""
+    reason: Text = Field(examples=["AUROC is undefined: one class in this cell (no negatives)"])
+    """Why there is no value, as documents print it."""
+    flag: Text | None = Field(default=None, examples=["small cell (n = 12 < 30)"])
+    """Warnings attached to the cell."""
+
+
 class Computed(Node):
     source: Identifier = Field(examples=["internal-test-predictions"])
     """Id of a predictions source under evidence.sources."""
@@ -67,7 +90,8 @@ class Computed(Node):
     operating_points: list[Identifier] = Field(default_factory=list, examples=[["high-sensitivity"]])
     """Operating points for threshold-dependent metrics; default: every declared point."""
     ci: str = Field(default="auto", pattern=r"^(auto|bootstrap|wilson)$", examples=["auto", "wilson"])
-    """95% intervals: auto (Wilson for proportions, stratified percentile bootstrap for AUROC and F1), bootstrap or wilson."""
+    """95% intervals: auto (Wilson for proportions, a score interval for AUROC, BCa bootstrap for F1), bootstrap (BCa
+    for every metric but prevalence) or wilson (as auto); docs/statistics.md."""
 
 
 class Study(Node):
@@ -158,6 +182,8 @@ class Evaluation(Node):
     """Results: overall (empty slice), per subgroup (one factor) and intersectional (several)."""
     computed: list[Computed] = Field(default_factory=list)
     """Results computed by resolve from a predictions file, added to results."""
+    undefined: list[Undefined] = Field(default_factory=list)
+    """Computed metrics with no value and the reason (added by resolve; documents print the reason)."""
     external: list[ExternalValidation] = Field(default_factory=list)
     """External validation (HTI-1 attributes 17–20, 23–24)."""
     fairness: Fairness | None = None

@@ -18,6 +18,7 @@ from compiler._util.fieldpath import FieldPath, dotted
 from compiler._util.text import closest
 from compiler.errors import Problem
 from compiler.load.reader import LoadedModel
+from compiler.schema.evaluation import MISSING_LEVEL
 from compiler.schema.paths import select
 
 
@@ -74,7 +75,7 @@ def _slice_levels(base: FieldPath, result: dict[str, Any], ids: Ids, data: dict[
         if factor not in levels:
             if "factor" in ids:
                 yield _unknown(path, "factor", factor, ids)
-        elif isinstance(level, str) and level not in levels[factor]:
+        elif isinstance(level, str) and level not in levels[factor] and level != MISSING_LEVEL:
             hint = closest(level, levels[factor]) or f"levels: {', '.join(levels[factor])}"
             yield path, f"'{level}' is not a level of factor '{factor}'", hint
 

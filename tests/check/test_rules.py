@@ -102,3 +102,25 @@ def test_lock_drift_is_placed_where_the_resolve_stage_says(example: ValidModel, 
         ("lock-drift", "error", MODEL_GROUP, "no lock file", lock, ""),
         ("lock-drift", "error", MODEL_GROUP, "no lock file", lock, ""),
     ]
+
+
+def test_results_for_rows_without_a_group_value_are_a_warning() -> None:
+    from helpers.project import minimal_source
+
+    from compiler.check.results import missing_levels
+    from compiler.schema import Source
+
+    data = minimal_source("m")
+    data["factors"] = {"relevant": [{"id": "sex", "name": "Sex", "levels": ["female", "male"]}], "evaluation": []}
+    data["evaluation"]["results"] = [
+        {"metric": "auroc", "value": 0.9, "n": 100, "slice": {"sex": "(missing)"}},
+        {"metric": "auroc", "value": 0.8, "n": 900, "slice": {"sex": "female"}},
+    ]
+    (found,) = missing_levels(Source.model_validate(data))
+    assert found.path == ("factors", "relevant", 0)
+    assert found.message == (
+        "100 row(s) of the predictions have no value for factor 'sex'; their results are reported under the level "
+        "'(missing)'"
+    )
+    data["evaluation"]["results"].pop(0)
+    assert missing_levels(Source.model_validate(data)) == []

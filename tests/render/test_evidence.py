@@ -45,13 +45,14 @@ def test_no_sources_give_no_rows() -> None:
 
 
 def test_interval_methods_are_described_in_words() -> None:
-    assert intervals("wilson", 1000, 7) == "Wilson score"
-    assert intervals("bootstrap", 2000, 20240601) == (
-        "percentile bootstrap stratified by label (2,000 resamples, seed 20240601)"
+    auto = (
+        "Wilson score for proportions; score interval (Hanley–McNeil variance) for AUROC; "
+        "BCa bootstrap stratified by label (1,000 resamples, seed 7) for F1"
     )
-    assert intervals("auto", 1000, 7) == (
-        "Wilson score for proportions; percentile bootstrap stratified by label (1,000 resamples, seed 7) "
-        "for AUROC and F1"
+    assert intervals("auto", 1000, 7) == intervals("wilson", 1000, 7) == auto  # wilson means auto (statistics.md)
+    assert intervals("bootstrap", 2000, 20240601) == (
+        "BCa bootstrap stratified by label (2,000 resamples, seed 20240601) for every metric; Wilson score for "
+        "prevalence"
     )
 
 
@@ -65,11 +66,19 @@ def test_computed_entries_keep_their_order_and_say_how_their_intervals_were_made
         "results": 105,
         "resamples": 1000,
         "seed": 11,
-        "spec": {"source": "preds", "ci": "wilson"},
+        "spec": {"source": "preds", "ci": "bootstrap"},
     }
     second = {**entry, "used_by": "evaluation.computed[1]", "synthetic": False, "spec": {"ci": "auto"}}
     assert computed_rows({"computed": [entry, second]}) == [
-        ComputedRow("evaluation.computed[0]", "evidence/preds.csv", "ab" * 32, True, 2400, 105, "Wilson score"),
+        ComputedRow(
+            "evaluation.computed[0]",
+            "evidence/preds.csv",
+            "ab" * 32,
+            True,
+            2400,
+            105,
+            "BCa bootstrap stratified by label (1,000 resamples, seed 11) for every metric; Wilson score for prevalence",
+        ),
         ComputedRow(
             "evaluation.computed[1]",
             "evidence/preds.csv",
@@ -77,7 +86,7 @@ def test_computed_entries_keep_their_order_and_say_how_their_intervals_were_made
             False,
             2400,
             105,
-            "Wilson score for proportions; percentile bootstrap stratified by label (1,000 resamples, seed 11) "
-            "for AUROC and F1",
+            "Wilson score for proportions; score interval (Hanley–McNeil variance) for AUROC; "
+            "BCa bootstrap stratified by label (1,000 resamples, seed 11) for F1",
         ),
     ]

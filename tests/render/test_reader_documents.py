@@ -76,7 +76,7 @@ def test_facts_are_grouped_by_source_with_their_interval_and_count_on_one_row() 
 
 def test_the_appendix_reads_as_labelled_fields_not_a_repr_and_is_left_out_of_search() -> None:
     appendix = _section(_rendered("chest-xray-triage", "technical"), "## Evidence appendix")
-    assert appendix.startswith(" { #evidence-appendix data-search-exclude }")
+    assert appendix.startswith(' { #evidence-appendix }\n\n<div class="evidence-body" data-search-exclude markdown>')
     assert "{'" not in appendix and "True" not in appendix
     assert '??? info "2 facts from internal-test-predictions"' in appendix
     assert "| Sensitivity, operating point high-sensitivity, size = large<br>" in appendix
@@ -129,7 +129,8 @@ def test_the_submission_details_name_the_manufacturer_each_authorisation_and_the
 def test_a_model_without_regulatory_details_shows_the_manufacturer_from_its_developers(tmp_path: Path) -> None:
     shutil.copytree(CONTENT / "review-sentiment", tmp_path / "review-sentiment")
     details = _section(_rendered("review-sentiment", "regulatory"), "## Submission details")
-    assert "| Device | Reelview review sentiment classifier, version" in details
+    assert "| AI system | Reelview review sentiment classifier, version" in details
+    assert "| Manufacturer | **Marquee Media Ltd." in details or "| Manufacturer |" not in details
     assert "Signatures" not in details and "| Jurisdiction |" not in details
 
 
@@ -179,6 +180,6 @@ def test_the_clinician_summary_says_whom_the_numbers_come_from_and_explains_the_
 def test_the_clinician_summary_gives_each_jurisdiction_with_its_own_identifier() -> None:
     body = _rendered("chest-xray-triage", "clinician")
     assert (
-        "**Approval.** United States: 510(k) cleared (K250000 (illustrative)); "
-        "European Union: CE marked (CE certificate 0123-MDR-4567 (illustrative))." in body
+        "**Approval.** United States: 510(k) cleared, K250000 (illustrative); "
+        "European Union: CE marked, CE certificate 0123-MDR-4567 (illustrative)." in body
     )

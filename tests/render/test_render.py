@@ -163,8 +163,7 @@ def test_requirement_rows_mark_missing_fields_and_link_covered_ones(project: Pat
     assert rows["risk.hazards"].status == "missing" and rows["risk.hazards"].section == ""
     row = next(line for line in doc.markdown.splitlines() if line.startswith("| regulatory-01 |"))
     assert row == (
-        "| regulatory-01 | <code>model.version</code> | Covered |"
-        " [1(a) Intended purpose, provider and version](#intended-purpose){ .xref } |"
+        "| regulatory-01 | <code>model.version</code> | Covered | [Submission details](#submission){ .xref } |"
     )
 
 

@@ -150,3 +150,21 @@ def test_cells_hold_the_results_themselves() -> None:
     (dataset,) = subgroup_layout(_source([{**_r("auroc", 0.95, sex="female"), "flag": "small cell (n < 30)"}])).datasets
     (cell,) = dataset.tables[0].rows[0].cells
     assert isinstance(cell, Result) and cell.flag == "small cell (n < 30)" and cell.n == 100
+
+
+def test_undefined_computed_metrics_print_their_reason_and_keep_their_group() -> None:
+    data = _source([_r("auroc", 0.95, sex="male"), _r("sensitivity", 0.9, sex="male")]).model_dump(mode="json")
+    data["evaluation"]["undefined"] = [
+        {"metric": "auroc", "slice": {"sex": "female"}, "dataset": "test", "n": 12,
+         "reason": "AUROC is undefined: one class in this cell (no positives)"},
+        {"metric": "sensitivity", "slice": {"sex": "female"}, "dataset": "test", "n": 0,
+         "reason": "sensitivity is undefined: no positives in this cell"},
+        {"metric": "auroc", "slice": {"sex": "female"}, "dataset": "train", "n": 3, "reason": "other dataset"},
+        {"slice": {"sex": "female"}, "dataset": "test", "n": 0, "reason": "no rows"},
+    ]  # fmt: skip
+    (dataset,) = subgroup_layout(Source.model_validate(data)).datasets
+    (table,) = dataset.tables
+    assert [(row.group, _values(row), row.reasons) for row in table.rows] == [
+        ("male", [0.95, 0.9], ("", "")),
+        ("female", [None, None], ("undefined: one class in this cell (no positives)", "undefined: no positives in this cell")),
+    ]  # fmt: skip

@@ -104,11 +104,11 @@ def test_small_and_single_class_cells_are_flagged_not_reported_as_certain() -> N
             Cell(y, s, "tiny", 1, 200), ["auroc", "sensitivity", "specificity"], [("mid", 0.5)], "auto"
         )
     )
-    assert found["auroc"].value is None and found["auroc"].undefined == "AUROC needs both classes"
-    assert (
-        found["specificity"].value is None
-        and found["specificity"].undefined == "specificity is undefined: no negatives"
-    )
+    assert found["auroc"].value is None
+    assert found["auroc"].undefined == "AUROC is undefined: one class in this cell (no negatives)"
+    assert found["specificity"].value is None
+    assert found["specificity"].undefined == "specificity is undefined: no negatives in this cell"
+    assert found["specificity"].rule == "positive when score >= 0.5"
     sensitivity = found["sensitivity"]
     assert sensitivity.value == 1.0
     assert sensitivity.ci_high == 1.0 and sensitivity.ci_low is not None and sensitivity.ci_low < 0.8
@@ -119,13 +119,31 @@ def test_small_and_single_class_cells_are_flagged_not_reported_as_certain() -> N
     )
 
 
-def test_bootstrap_of_a_perfect_small_cell_is_flagged() -> None:
-    y = np.array([True] * 6 + [False] * 6)
-    s = np.r_[np.full(6, 0.9), np.full(6, 0.1)]
-    (_, auroc), (_, f1) = estimate_all(Cell(y, s, "tiny", 1, 200), ["auroc", "f1"], [("mid", 0.5)], "auto")
-    assert (auroc.value, auroc.ci_low, auroc.ci_high) == (1.0, 1.0, 1.0)
-    assert auroc.flags == ("small cell (n = 12 < 30)", "few positives (6 < 30)")
-    assert f1.flags == ("small cell (n = 12 < 30)",)
+def test_a_perfect_small_cell_is_never_reported_as_certain() -> None:
+    """The README's promise: an n = 20 perfectly separated cell does not get [1.0, 1.0]."""
+    y = np.array([True] * 10 + [False] * 10)
+    s = np.r_[np.full(10, 0.9), np.full(10, 0.1)]
+    for ci in ("auto", "bootstrap"):
+        (_, auroc), (_, f1) = estimate_all(Cell(y, s, "tiny", 1, 200), ["auroc", "f1"], [("mid", 0.5)], ci)
+        assert auroc.value == f1.value == 1.0
+        assert auroc.ci_high == f1.ci_high == 1.0
+        assert auroc.ci_low is not None and 0.7 < auroc.ci_low < 0.95, auroc
+        assert f1.ci_low is not None and 0.7 < f1.ci_low < 0.95, f1
+    method = "score interval with Hanley-McNeil variance (Newcombe), 95%, on 10 positives and 10 negatives"
+    assert auroc.degenerate == f"bootstrap degenerate (every resample gives 1); {method} instead"
+    assert f1.degenerate is not None and f1.degenerate.startswith("bootstrap degenerate (every resample gives 1); ")
+    assert f1.method == "Wilson interval of the Jaccard index tp / (tp + fp + fn), mapped to F1, 95%"
+    assert f1.flags == ("small cell (n = 20 < 30)", f1.degenerate)
+    assert auroc.flags == ("small cell (n = 20 < 30)", "few positives (10 < 30)", auroc.degenerate)
+
+
+def test_f1_gets_a_bca_interval_that_is_seeded() -> None:
+    y, s = _data(120, 3)
+    ((_, f1a),) = estimate_all(Cell(y, s, "overall", 5, 500), ["f1"], [("mid", 0.5)], "auto")
+    ((_, f1b),) = estimate_all(Cell(y, s, "overall", 5, 500), ["f1"], [("mid", 0.5)], "auto")
+    assert f1a == f1b and f1a.degenerate is None
+    assert f1a.method == "BCa bootstrap stratified by label, 500 resamples, seed 5, 95%"
+    assert f1a.ci_low is not None and f1a.ci_high is not None and f1a.ci_low < f1a.value < f1a.ci_high
 
 
 def test_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
@@ -148,5 +166,37 @@ def test_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
             hits[metric] += e.ci_low <= truth <= e.ci_high
     coverage = {k: v / reps for k, v in hits.items()}
     # Nominal 0.95; with 200 replicates the standard error is about 0.015.
-    assert 0.90 <= coverage["auroc"] <= 0.99, coverage
+    assert 0.92 <= coverage["auroc"] <= 0.99, coverage
     assert 0.91 <= coverage["sensitivity"] <= 0.99, coverage
+
+
+def test_undefined_metrics_say_why_and_threshold_metrics_carry_their_rule() -> None:
+    y = np.array([True] * 8 + [False] * 8)
+    s = np.r_[np.linspace(0.1, 0.4, 8), np.linspace(0.05, 0.45, 8)]  # nothing reaches 0.5
+    found = {
+        e.metric: e
+        for _, e in estimate_all(Cell(y, s, "c", 1, 100), ["ppv", "npv", "sensitivity", "f1"], [("mid", 0.5)], "auto")
+    }
+    assert (
+        found["ppv"].value is None
+        and found["ppv"].undefined == "ppv is undefined: no positive predictions in this cell"
+    )
+    assert found["sensitivity"].value == 0.0 and found["sensitivity"].rule == "positive when score >= 0.5"
+    assert found["npv"].value == 0.5 and found["f1"].value == 0.0
+    # A score exactly at the threshold is a positive prediction.
+    ((_, at),) = estimate_all(
+        Cell(np.array([True, False]), np.array([0.5, 0.2]), "c", 1, 100), ["sensitivity"], [("t", 0.5)], "auto"
+    )
+    assert at.value == 1.0
+
+
+def test_degenerate_reasons_reach_the_lock_entry_flag() -> None:
+    from compiler.resolve.readers.predictions import result_dicts
+
+    y = np.array([True] * 10 + [False] * 10)
+    s = np.r_[np.full(10, 0.9), np.full(10, 0.1)]
+    estimates = estimate_all(Cell(y, s, "tiny", 1, 200), ["f1", "ppv"], [("mid", 0.5)], "bootstrap")
+    results, omitted = result_dicts(estimates, {"sex": "female"}, "preds", None)
+    f1 = next(r for r in results if r["metric"] == "f1")
+    assert (f1["value"], f1["ci_high"], f1["ci_low"] < 1) == (1.0, 1.0, True)
+    assert "bootstrap degenerate (every resample gives 1)" in f1["flag"] and omitted == []

@@ -266,7 +266,7 @@ def test_computed_results_are_appended_with_provenance_and_flags(project: Path) 
     assert len(slices) == len(set(slices)) == 3 * (1 + 2 + 3 + 6)
     assert all(r.source == "computed://preds" and r.dataset == "test" and r.ci_method for r in results)
     assert {r.ci_method.split(",")[0] for r in results if r.metric == "auroc"} == {
-        "percentile bootstrap stratified by label"
+        "score interval with Hanley-McNeil variance (Newcombe)"
     }
     small = [r for r in results if r.n is not None and isinstance(r.n, int) and r.n < 30]
     assert small and all(r.flag and ("small cell" in r.flag or "small denominator" in r.flag) for r in small)

@@ -34,7 +34,11 @@ def test_item10_an_osc8_escape_in_a_folder_name_reaches_the_init_summary_escaped
     result = _run(project, "--content", OSC8, "init", "demo")
     assert result.returncode == 0, result.stderr
     assert (project / OSC8 / "demo/model.yaml").is_file()
-    assert result.stdout == (f"created {SHOWN}/demo/model.yaml; fill in the TODOs, then run `docs-compile validate`\n")
+    assert result.stdout == (
+        f"created {SHOWN}/demo/model.yaml; fill in the TODOs, then run `docs-compile validate`\n"
+        "created schemas/model.schema.json, schemas/dataset.schema.json, schemas/results.schema.json: "
+        "the schemas its first line points editors at\n"
+    )
 
 
 def test_item10_an_osc8_escape_in_a_folder_name_reaches_the_export_loss_report_escaped(project: Path) -> None:

@@ -69,6 +69,9 @@ def sprayed(
     folder = root / "content" / EXAMPLE
     shutil.copytree(CONTENT / EXAMPLE, folder)
     source = inline_includes(yaml.safe_load((folder / "model.yaml").read_text(encoding="utf-8")), folder)
+    # Optional parts the example leaves out get an element, so that their text fields are sprayed too.
+    source["system"].setdefault("product", {"name": "product", "description": "product"})
+    source["evaluation"].setdefault("undefined", []).append({"reason": "undefined", "slice": {}})
     families: dict[str, list[str]] = {}
     for index, field in enumerate(fields):
         value, families[field.path] = spray_value(index, field, here, PER_FIELD)

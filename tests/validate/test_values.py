@@ -300,9 +300,9 @@ FACT = "file://evidence/eval.json#/sensitivity"
 def test_a_resolved_fact_outside_0_1_is_refused_where_the_reference_is_written(project: Path) -> None:
     data = _source(value=FACT, ci_low=None, ci_high=None)
     write_tree(project, {FILE: data, "content/m/evidence/eval.json": json.dumps({"sensitivity": 1.64})})
-    resolve_project(project)
-    with pytest.raises(EvidenceError) as caught:
-        resolved_source(valid_model(project))
+    with pytest.raises(EvidenceError) as caught:  # resolve refuses it, and writes no lock
+        resolve_project(project)
+    assert not (project / "content/m/facts.lock.json").exists()
     assert caught.value.format() == (
         f"{position(project, FACT)}: evaluation.results[0].value: after resolving facts: value 1.64 is outside "
         f"[0, 1]: metric 'accuracy' is a proportion (from {FACT}) {PROPORTION_HINT}"

@@ -53,13 +53,17 @@ def _check_bootstrap_work(block: Computed, source: PredictionsSource, levels: di
         )
 
 
+MISSING = "(missing)"
+"""The level given to rows whose group value is empty, so that they are counted, never dropped."""
+THRESHOLD_RULE = "a case is positive when its score >= the operating point's threshold"
+
 _LABELS = {"0": False, "1": True, "0.0": False, "1.0": True, "false": False, "true": True}
 _FIELDS = ("value", "ci_low", "ci_high", "n")
 
 
 @dataclass
 class Table:
-    """A predictions file as arrays: labels, scores and one text column per group."""
+    """A predictions file as arrays: labels, scores and one text column per group (empty cells read as MISSING)."""
 
     path: str
     sha256: str
@@ -131,8 +135,13 @@ def read_predictions(folder: Path, source: PredictionsSource) -> Table:
         if not math.isfinite(value):
             raise FactError(f"{source.path}: row {i + 1}: score {cell!r} is not a finite number", "")
         scores.append(value)
-    groups = {g: [c.strip() for c in columns[g]] for g in source.groups}
+    groups = {g: [c.strip() or MISSING for c in columns[g]] for g in source.groups}
     return Table(source.path, sha256_file(path), np.array(labels, dtype=bool), np.array(scores, dtype=float), groups)
+
+
+def with_missing(declared: Sequence[str], column: Sequence[str]) -> list[str]:
+    """A factor's declared levels, then MISSING when some rows have no value for it."""
+    return [*declared, MISSING] if MISSING in column and MISSING not in declared else list(declared)
 
 
 def _slice_key(slice_: dict[str, str]) -> str:
@@ -148,12 +157,12 @@ def result_dicts(
         base: dict[str, Any] = {"metric": e.metric, "slice": dict(slice_), "n": e.n}
         if op is not None:
             base["operating_point"] = op
+        if dataset:
+            base["dataset"] = dataset
         if e.value is None:
             omitted.append({**base, "reason": e.undefined, **({"flag": "; ".join(e.flags)} if e.flags else {})})
             continue
         entry = {**base, "value": round(e.value, 6), "source": f"computed://{source_id}"}
-        if dataset:
-            entry["dataset"] = dataset
         if e.ci_low is not None and e.ci_high is not None:
             entry.update(ci_low=round(e.ci_low, 6), ci_high=round(e.ci_high, 6), ci_method=e.method)
         if e.flags:
@@ -272,8 +281,10 @@ class PredictionsReader(Reader):
             raise FactError(
                 "threshold metrics need an operating point", "declare one under system.outputs[].operating_points"
             )
-        for factor in {*block.groups, *itertools.chain.from_iterable(block.intersections)}:
+        factors = {*block.groups, *itertools.chain.from_iterable(block.intersections)}
+        for factor in factors:
             self._check_levels(source, table, factor, levels)
+        levels = {f: with_missing(levels.get(f, []), table.groups[f]) for f in factors}
         _check_bootstrap_work(block, source, levels)
         slices: list[dict[str, str]] = [{}]
         for factor in block.groups:
@@ -287,17 +298,27 @@ class PredictionsReader(Reader):
         for slice_ in slices:
             cell = self._cell(source, table, slice_)
             if cell.n == 0:
-                omitted.append({"slice": slice_, "n": 0, "reason": "no rows"})
+                omitted.append(
+                    {
+                        "slice": slice_,
+                        "n": 0,
+                        "reason": "no rows",
+                        **({"dataset": block.dataset} if block.dataset else {}),
+                    }
+                )
                 continue
             found, missing = result_dicts(
                 estimate_all(cell, block.metrics, points, block.ci), slice_, source.id, block.dataset
             )
             results += found
             omitted += missing
+        blanks = {f: table.groups[f].count(MISSING) for f in sorted(factors) if MISSING in table.groups[f]}
         return {
             **self._provenance(source, table),
             "spec": block.model_dump(mode="json"),
             "thresholds": dict(points),
+            "threshold_rule": THRESHOLD_RULE,
+            **({"missing": blanks} if blanks else {}),
             "results": results,
             "omitted": omitted,
         }
@@ -309,7 +330,7 @@ class PredictionsReader(Reader):
                 f"add it to the source's `groups:` (columns: {', '.join(table.groups) or 'none'})",
             )
         declared = levels.get(factor, [])
-        stray = sorted({v for v in table.groups[factor] if v} - set(declared))
+        stray = sorted(set(table.groups[factor]) - set(declared) - {MISSING})
         if stray:
             raise FactError(
                 f"column '{factor}' of {table.path} holds level(s) {', '.join(repr(v) for v in stray[:5])} that factor '{factor}' does not declare",
