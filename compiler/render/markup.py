@@ -87,7 +87,8 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 ALLOWED_ATTRIBUTES = {
-    "*": {"class", "id", "title", "lang", "role", "aria-label", "aria-hidden"},
+    # data-search-exclude: the site's search leaves the element out (the evidence appendix's long fact lists).
+    "*": {"class", "id", "title", "lang", "role", "aria-label", "aria-hidden", "data-search-exclude"},
     "a": {"href", "name"},
     "img": {"src", "alt", "width", "height"},
     "td": {"align", "colspan", "rowspan", "style"},
@@ -121,6 +122,8 @@ def _filter(tag: str, attribute: str, value: str) -> str | None:
         return value if _STYLE_OK.match(value.strip()) else None
     if attribute == "href" and value.strip().lower().startswith("//"):
         return None
+    if attribute == "data-search-exclude":
+        return ""  # a flag: whatever value it was given
     if tag == "input" and attribute == "type" and value not in ("radio", "checkbox"):
         return None
     return value

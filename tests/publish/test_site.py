@@ -77,3 +77,14 @@ def test_sitemap_archive_carries_the_release_date_not_the_build_time(site: Path)
     (mtime,) = struct.unpack("<I", archive[4:8])
     assert mtime == int(datetime(2024, 5, 1, tzinfo=UTC).timestamp())  # the newest release date
     assert gzip.decompress(archive).decode() == (site / "sitemap.xml").read_text()
+
+
+def test_search_finds_the_evidence_appendix_by_its_title_not_by_its_contents(site: Path) -> None:
+    import json
+
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    entries = [d for d in index["docs"] if d["location"].startswith("demo/technical/")]
+    assert any(d["location"].endswith("#evidence-appendix") and d["title"] == "Evidence appendix" for d in entries)
+    page = (site / "demo" / "technical" / "index.html").read_text(encoding="utf-8")
+    assert "The source declares no evidence sources" in page  # on the page…
+    assert not any("declares no evidence sources" in d["text"] for d in index["docs"])  # …but not in search
