@@ -130,11 +130,26 @@ def test_a_perfect_small_cell_is_never_reported_as_certain() -> None:
         assert auroc.ci_low is not None and 0.7 < auroc.ci_low < 0.95, auroc
         assert f1.ci_low is not None and 0.7 < f1.ci_low < 0.95, f1
     method = "score interval with Hanley-McNeil variance (Newcombe), 95%, on 10 positives and 10 negatives"
-    assert auroc.degenerate == f"bootstrap degenerate (every resample gives 1); {method} instead"
+    # Too few positives to resample an AUROC even under ci: bootstrap (it under-covers there): the score interval.
+    assert auroc.method == method and auroc.degenerate is None
+    assert auroc.flags == (
+        "small cell (n = 20 < 30)",
+        "few positives (10 < 30)",
+        "score interval, not the bootstrap: fewer than 30 positives or negatives",
+    )
     assert f1.degenerate is not None and f1.degenerate.startswith("bootstrap degenerate (every resample gives 1); ")
     assert f1.method == "Wilson interval of the Jaccard index tp / (tp + fp + fn), mapped to F1, 95%"
     assert f1.flags == ("small cell (n = 20 < 30)", f1.degenerate)
-    assert auroc.flags == ("small cell (n = 20 < 30)", "few positives (10 < 30)", auroc.degenerate)
+
+
+def test_a_perfect_cell_large_enough_to_resample_falls_back_on_the_score_interval_and_says_why() -> None:
+    y = np.array([True] * 30 + [False] * 30)
+    s = np.r_[np.full(30, 0.9), np.full(30, 0.1)]
+    ((_, auroc),) = estimate_all(Cell(y, s, "perfect", 1, 200), ["auroc"], [], "bootstrap")
+    method = "score interval with Hanley-McNeil variance (Newcombe), 95%, on 30 positives and 30 negatives"
+    assert auroc.value == auroc.ci_high == 1.0 and auroc.ci_low is not None and auroc.ci_low < 0.99
+    assert auroc.degenerate == f"bootstrap degenerate (every resample gives 1); {method} instead"
+    assert auroc.flags == (auroc.degenerate,)
 
 
 def test_f1_gets_a_bca_interval_that_is_seeded() -> None:
