@@ -7,6 +7,7 @@ folder beside `<out>` that replaces it only when every output was written.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +16,7 @@ from compiler._util.hashing import sha256_file, source_sha256
 from compiler.cache import Cache, cache_root
 from compiler.config.audiences import Audience, audience_layers, load_audiences
 from compiler.errors import UsageError
-from compiler.load.reader import load_project
+from compiler.load.cached import load_project
 from compiler.publish.output import refuse_unsafe_out, source_files
 from compiler.publish.site_config import site_configuration
 from compiler.publish.writer import PublishInput, publish
@@ -77,7 +78,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         )
     tell = progress or (lambda stage, doc: None)
     tell("validate", None)
-    catalog = validate_project(load_project(options.content, options.models or None))  # load + validate
+    catalog = validate_project(load_project(options.content, options.models or None, cache), cache)  # load + validate
     own_only = not options.packaged_audiences
     every_audience = load_audiences(layers, own_only=own_only)
     chosen = load_audiences(layers, options.audience_names or None, own_only=own_only)
@@ -109,6 +110,15 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     slugs = [d.slug for d in documents]
     remember_build(cache, key, options.out, slugs, published.pdfs, warnings)
     return BuildResult(Path(options.out), documents, published.pdfs, published.manifest, warnings, slugs)
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system has one: a container's or a CI job's
+    share, not the machine's), at least one; what `--jobs` defaults to."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows: no affinity to ask
+        return max(1, os.cpu_count() or 1)
 
 
 def render_input(valid: ValidModel) -> RenderInput:

@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 )
 @click.option("--no-pdf", is_flag=True, help="Build the site and exports without PDFs.")
 @click.option(
-    "--jobs", type=int, default=1, show_default=True, help="Worker processes for documents, diagrams, plots and PDFs."
+    "--jobs",
+    type=int,
+    default=None,
+    help="Worker processes for documents, diagrams, plots and PDFs; 1 renders documents in this process "
+    "[default: the CPUs this process may use].",
 )
 @click.option(
     "--cache-dir",
@@ -45,7 +49,7 @@ def command(
     models: tuple[str, ...],
     audience_names: tuple[str, ...],
     no_pdf: bool,
-    jobs: int,
+    jobs: int | None,
     cache_dir: Path | None,
     pdf_profile: str | None,
 ) -> None:
@@ -56,10 +60,11 @@ def command(
     Documents, diagrams, plots and PDFs whose inputs did not change are taken from the build cache;
     when no input changed at all, <out> is kept as it is.
     """
-    from compiler.build import build
+    from compiler.build import available_cpus, build
 
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be 1 or more")
+    jobs = jobs or available_cpus()
     options = build_options(
         settings, models, audience_names, pdf=not no_pdf, jobs=jobs, pdf_profile=pdf_profile, cache_dir=cache_dir
     )

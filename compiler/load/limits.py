@@ -105,14 +105,32 @@ def _walk(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str |
             yield from _walk(item, (*path, i))
 
 
+def _may_nest(text: str, limit: int) -> bool:
+    """Whether a text could nest deeper than limit: never when it holds no more brackets or '>' than that."""
+    return len(text) > limit and (text.count("[") + text.count("(") > limit or text.count(">") > limit)
+
+
+def _sizes(value: Any, limits: Limits) -> tuple[int, bool]:
+    """Characters of text in value, and whether any list or text in it may break a bound (to be looked at)."""
+    if isinstance(value, str):
+        return len(value), _may_nest(value, limits.markdown_nesting)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    total, suspect = 0, isinstance(value, list) and len(value) > limits.list_items
+    for item in items:
+        chars, found = _sizes(item, limits)
+        total += chars
+        suspect = suspect or found
+    return total, suspect
+
+
 def source_problems(loaded: Any, limits: Limits | None = None) -> list[Problem]:
     """Bounds on a loaded model (`LoadedModel`): list lengths, Markdown nesting, total text; placed problems."""
     from compiler._util.fieldpath import dotted
 
     limits = limits or current()
     problems: list[Problem] = []
-    total = 0
-    for path, value in _walk(loaded.data, ()):
+    total, suspect = _sizes(loaded.data, limits)  # a quick pass; only a suspect source is walked with paths
+    for path, value in _walk(loaded.data, ()) if suspect else ():
         if isinstance(value, list) and len(value) > limits.list_items:
             problems.append(
                 Problem(
@@ -122,9 +140,8 @@ def source_problems(loaded: Any, limits: Limits | None = None) -> list[Problem]:
                     f"summarise it or move it into an evidence file, {hint('list_items')}",
                 )
             )
-        elif isinstance(value, str):
-            total += len(value)
-            deepest = markdown_nesting(value) if len(value) > limits.markdown_nesting else 0
+        elif isinstance(value, str) and _may_nest(value, limits.markdown_nesting):
+            deepest = markdown_nesting(value)
             if deepest > limits.markdown_nesting:
                 problems.append(
                     Problem(

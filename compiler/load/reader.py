@@ -6,7 +6,9 @@ point at the exact place of a mistake. Includes (`$include: other.yaml`) stay in
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from compiler._util.safe_open import contained, read_bytes
 from compiler._util.text import closest, short
 from compiler.errors import ConfigError, Location, Problem
 from compiler.load.limits import Limits, current, hint
+from compiler.load.parse import compose
 from compiler.load.yaml_errors import syntax_problem
 
 MODEL_FILE = "model.yaml"
@@ -34,33 +37,6 @@ _OUTSIDE_HINT = (
 )
 
 
-class _Resolver(yaml.resolver.Resolver):
-    """YAML 1.1 core resolver without implicit timestamps: dates stay text until the schema reads them."""
-
-
-_Resolver.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
-}
-
-
-class _Loader(
-    yaml.reader.Reader,
-    yaml.scanner.Scanner,
-    yaml.parser.Parser,
-    yaml.composer.Composer,
-    yaml.constructor.SafeConstructor,
-    _Resolver,
-):
-    def __init__(self, stream: str) -> None:
-        yaml.reader.Reader.__init__(self, stream)
-        yaml.scanner.Scanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        yaml.constructor.SafeConstructor.__init__(self)
-        _Resolver.__init__(self)
-
-
 @dataclass
 class LoadedModel:
     """One model's raw source: data as read, where every value came from, and the files read."""
@@ -72,6 +48,9 @@ class LoadedModel:
     key_positions: dict[FieldPath, Location] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     file_name: str = MODEL_FILE
+    reads: list[tuple[Path, Path, str]] = field(default_factory=list)
+    """Every file read, in order: the path it was opened by, where that path led (links resolved), and the
+    sha256 of its bytes. The same reads give the same model (`compiler.validate.cached`)."""
 
     @property
     def source_file(self) -> Path:
@@ -111,7 +90,11 @@ def discover(content_root: Path) -> list[Path]:
     )
 
 
-def load_project(content_root: Path, model_ids: list[str] | None = None) -> Project:
+ModelLoader = Callable[[Path, Path, list[Problem]], LoadedModel | None]
+"""Reads one model folder (folder, content root, problems found): `load_model`, or one that keeps results."""
+
+
+def load_project(content_root: Path, model_ids: list[str] | None = None, load: ModelLoader | None = None) -> Project:
     """Read every model (or the chosen ones) under the content root; collect problems, never stop early.
 
     No model at all is a problem too: an empty catalog is a wrong --content or a failed import, and a build
@@ -138,7 +121,7 @@ def load_project(content_root: Path, model_ids: list[str] | None = None) -> Proj
         where = Location(display_path(content_root / model_id / MODEL_FILE))
         project.problems.append(Problem(where, f"no model '{model_id}' under {shown}", hint=hint))
     for folder in [known[i] for i in model_ids if i in known] if model_ids else folders:
-        model = load_model(folder, content_root, project.problems)
+        model = (load or load_model)(folder, content_root, project.problems)
         if model is not None:
             project.models.append(model)
     return project
@@ -200,15 +183,12 @@ class _Reader:
             chain = " -> ".join(display_path(p) for p in [*self.stack, real])
             self._fail(origin or Location(shown, 1, 1), f"include cycle: {chain}", hint="remove one of the includes")
             return None
-        text = self._read_text(path, origin)
-        if text is None:
+        read = self._read_text(path, origin)
+        if read is None:
             return None
+        text, sha = read
         try:
-            loader = _Loader(text)
-            try:
-                node = loader.get_single_node()
-            finally:
-                loader.dispose()
+            node, loader = compose(text)
         except yaml.MarkedYAMLError as exc:
             self.problems.append(syntax_problem(shown, text, exc))
             return None
@@ -229,13 +209,15 @@ class _Reader:
             self._fail(Location(shown, 1, 1), "file is empty", hint="a model source starts with `model:`")
             return None
         model.files.append(real)
+        model.reads.append((path, real, sha))
         self.stack.append(real)
         try:
             return self._construct(node, at, model, shown, loader, depth=0)
         finally:
             self.stack.pop()
 
-    def _read_text(self, path: Path, origin: Location | None) -> str | None:
+    def _read_text(self, path: Path, origin: Location | None) -> tuple[str, str] | None:
+        """The file's text, and the sha256 of its bytes."""
         if not self._inside(path):
             return None
         shown = display_path(path)
@@ -281,7 +263,7 @@ class _Reader:
                 hint="save the file as UTF-8",
             )
             return None
-        return text.removeprefix("\ufeff").replace("\r\n", "\n")
+        return text.removeprefix("\ufeff").replace("\r\n", "\n"), hashlib.sha256(raw).hexdigest()
 
     def _inside(self, path: Path) -> bool:
         """Whether the file, every link resolved, lies inside the root; a link leading out is a problem.
@@ -305,7 +287,7 @@ class _Reader:
 
     # --- nodes -------------------------------------------------------------------------------
 
-    def _construct(self, node: Node, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader, depth: int) -> Any:
+    def _construct(self, node: Node, at: FieldPath, model: LoadedModel, shown: str, loader: Any, depth: int) -> Any:
         self.nodes += 1
         here = _loc(shown, node)
         if self.nodes > self.limits.values:
@@ -346,7 +328,7 @@ class _Reader:
         return None
 
     def _mapping(
-        self, node: MappingNode, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader, depth: int
+        self, node: MappingNode, at: FieldPath, model: LoadedModel, shown: str, loader: Any, depth: int
     ) -> Any:
         if node.tag != "tag:yaml.org,2002:map":
             self._fail(_loc(shown, node), f"unsupported YAML tag {node.tag}", hint="remove the tag")
@@ -402,9 +384,7 @@ class _Reader:
                 result[key] = value
         return result
 
-    def _include(
-        self, value: Node, where: Location, at: FieldPath, model: LoadedModel, shown: str, loader: _Loader
-    ) -> Any:
+    def _include(self, value: Node, where: Location, at: FieldPath, model: LoadedModel, shown: str, loader: Any) -> Any:
         names = self._construct(value, (*at, INCLUDE_KEY), model, shown, loader, 0)
         if isinstance(names, str):
             names = [names]

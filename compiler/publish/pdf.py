@@ -28,13 +28,13 @@ from compiler.config.profiles import PROFILES_DIR, PdfProfile, load_profile
 from compiler.errors import CompilerError, Location, Problem, RenderError
 from compiler.publish.fetcher import make_url_fetcher
 from compiler.publish.mermaid_svg import default_cache_dir
-from compiler.publish.print_layout import FONTS_DIR, PRINT_DIR, build_html, prepare_body
+from compiler.publish.pdf_pages import TOC_MIN_PAGES, toc_wanted
+from compiler.publish.print_layout import FONTS_DIR, PRINT_DIR, PrintBody, build_html, prepare_body
 from compiler.render.document import Document
 
 _SUBSET_TAG = re.compile(r"^/[A-Z]{6}\+")
 TIME_LIMIT_S = 300
 """Longest a single document may take to render."""
-TOC_MIN_PAGES = 5
 TASKS_PER_WORKER = 16
 """A worker is replaced after this many documents, so memory WeasyPrint keeps does not pile up (each new
 worker costs about a second of imports, so not much more often than that)."""
@@ -99,7 +99,9 @@ def write_pdfs(
     ]
     keys = [pdf_key(task) if cache is not None else "" for task in tasks]
     outcomes: list[_Outcome | None] = [_from_cache(cache, task, key) for task, key in zip(tasks, keys, strict=True)]
-    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    todo = sorted(
+        (i for i, outcome in enumerate(outcomes) if outcome is None), key=lambda i: -expected_cost(tasks[i].document)
+    )
     rendered = _run([tasks[i] for i in todo], max(1, jobs or os.cpu_count() or 1), progress)
     for i, outcome in zip(todo, rendered, strict=True):
         outcomes[i] = outcome
@@ -113,6 +115,16 @@ def write_pdfs(
 
 
 PDF_KIND = "pdf"
+
+
+def expected_cost(document: Document) -> int:
+    """How long a PDF is expected to take, in no unit: its text and figures. The longest start first, so that a
+    long document is not the last one left when the other workers are done."""
+    return len(document.markdown) + FIGURE_COST * len(document.assets)
+
+
+FIGURE_COST = 2_000
+"""A figure costs about as much layout as this many characters of text."""
 
 
 def pdf_key(task: PdfTask) -> str:
@@ -299,11 +311,8 @@ def render_pdf(task: PdfTask) -> dict[str, Any]:
     body = prepare_body(doc, task.asset_dir, task.cache_dir, profile)
     when = document_date(doc.meta.release_date)
     fetcher = make_url_fetcher(task.roots)
-    wanted_toc = doc.audience.config.pdf.toc
     html = partial(build_html, doc, profile, body, dates=_w3c(when), author=task.author)
-    rendered = _layout(task, html(toc=bool(wanted_toc)), fetcher)
-    if wanted_toc is None and len(rendered.pages) >= TOC_MIN_PAGES:
-        rendered = _layout(task, html(toc=True), fetcher)
+    rendered = _layout_once(task, html, fetcher, body)
     pdf = rendered.write_pdf(**_pdf_options(task, fetcher, when))
     data = finish_pdf(pdf, profile, doc)
     task.out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -329,6 +338,23 @@ def render_pdf(task: PdfTask) -> dict[str, Any]:
     if warnings:
         entry["warnings"] = sorted(set(warnings))
     return entry
+
+
+def _layout_once(task: PdfTask, html: Callable[..., str], fetcher: Any, body: PrintBody) -> Any:
+    """The document laid out once, with contents when its audience asks for them or, left to the build, when
+    its estimated pages (without contents) reach TOC_MIN_PAGES (`pdf_pages`).
+
+    Laid out again only when the page count shows the estimate decided wrong: without contents and still
+    TOC_MIN_PAGES pages or more, or with contents (a page at least, as they end with a page break) and no more
+    than TOC_MIN_PAGES, so fewer without them. The decision is then the one counting pages would take.
+    """
+    pdf = task.document.audience.config.pdf
+    toc = toc_wanted(pdf.toc, body, task.profile, pdf.compact_header)
+    rendered = _layout(task, html(toc=toc), fetcher)
+    pages = len(rendered.pages)
+    if pdf.toc is None and (pages <= TOC_MIN_PAGES if toc else pages >= TOC_MIN_PAGES):
+        rendered = _layout(task, html(toc=not toc), fetcher)
+    return rendered
 
 
 def _write_assets(task: PdfTask) -> None:

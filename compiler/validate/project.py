@@ -18,11 +18,13 @@ from pydantic import ValidationError
 
 from compiler._util.fieldpath import dotted
 from compiler._util.text import closest
+from compiler.cache import Cache
 from compiler.errors import Problem, SourceError
 from compiler.load.limits import source_problems
 from compiler.load.reader import LoadedModel, Project, discover
 from compiler.schema import Source
 from compiler.schema.paths import select
+from compiler.validate.cached import Outcome, recall, remember
 from compiler.validate.problems import schema_problems
 from compiler.validate.references import references
 from compiler.validate.values import value_findings
@@ -69,13 +71,16 @@ class Validated:
     """The source as plain data the references and value rules were checked on."""
 
 
-def validate_project(project: Project) -> Catalog:
-    """Validate every loaded model; raise one SourceError listing all problems (load problems included)."""
+def validate_project(project: Project, cache: Cache | None = None) -> Catalog:
+    """Validate every loaded model; raise one SourceError listing all problems (load problems included).
+
+    With a cache, a model loaded from the same files as before is not validated again (`validate.cached`).
+    """
     problems = list(project.problems)
     valid: list[ValidModel] = []
     catalog_ids = [folder.name for folder in discover(project.content_root)]
     for loaded in project.models:
-        found = validate_source(loaded)
+        found = validate_source(loaded) if cache is None else _validated(loaded, cache)
         problems.extend(found.problems)
         problems.extend(_catalog_references(loaded, found.data, catalog_ids))
         if found.source is not None:
@@ -113,6 +118,17 @@ def validate_source(loaded: LoadedModel) -> Validated:
         (warnings if found.warning else problems).append(problem)
     unique = list({(p.location, p.field, p.message): p for p in problems}.values())
     return Validated(None if unique else source, _placed_order(unique), _placed_order(warnings), data)
+
+
+def _validated(loaded: LoadedModel, cache: Cache) -> Validated:
+    kept = recall(cache, loaded)
+    if kept is not None:
+        return Validated(
+            Source.model_validate(loaded.data) if kept.valid else None, kept.problems, kept.warnings, kept.data
+        )
+    found = validate_source(loaded)
+    remember(cache, loaded, Outcome(found.source is not None, found.problems, found.warnings, found.data))
+    return found
 
 
 def _stripped(value: Any) -> Any:
