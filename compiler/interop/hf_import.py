@@ -336,6 +336,7 @@ class _Reader:
             data["datasets"] = list(self.datasets.values())
         evaluation: dict[str, Any] = {}
         if self.metrics:
+            _kinds_from_values(self.metrics, self.results)
             evaluation["metrics"] = list(self.metrics.values())
         if self.results:
             evaluation["results"] = self.results
@@ -413,3 +414,13 @@ def _same_result(result: dict[str, Any], row: dict[str, Any]) -> bool:
 
 def _spdx(name: str) -> str:
     return hf.HF_LICENSES.get(name.lower(), name)
+
+
+def _kinds_from_values(metrics: dict[str, dict[str, Any]], results: list[dict[str, Any]]) -> None:
+    """A card says nothing of a metric's kind, and a metric is a proportion unless told otherwise: one whose
+    values or bounds leave [0, 1] (a latency in ms, an uplift that may be negative) is imported as `other`, so
+    that the new source does not break the proportion rule with the card's own numbers."""
+    for mid, metric in metrics.items():
+        values = [r.get(k) for r in results if r.get("metric") == mid for k in ("value", "ci_low", "ci_high")]
+        if "kind" not in metric and any(is_number(v) and not 0 <= float(v) <= 1 for v in values):
+            metric["kind"] = "other"

@@ -23,9 +23,13 @@ def test_item10_an_osc8_escape_in_a_folder_name_reaches_the_terminal_escaped(pro
     )
     assert result.returncode == 2
     assert "\x1b" not in result.stderr
-    assert result.stderr == (
-        "error: content/\\x1b]8;;https:evil.example\\x1b\\triage\\x1b]8;;\\x1b\\/model.yaml:28:1: intended_usee: "
+    shown = "\\x1b]8;;https:evil.example\\x1b\\triage\\x1b]8;;\\x1b\\"
+    assert result.stderr == (  # every error at once: the folder's name is escaped in each
+        f"error: content/{shown}/model.yaml:9:7: model.id: model id 'triage' differs from its folder '{shown}' "
+        f"(hint: rename one; use `id: {shown}`)\n"
+        f"error: content/{shown}/model.yaml:28:1: intended_usee: "
         "unknown key 'intended_usee' (hint: did you mean 'intended_use'?)\n"
+        "2 errors\n"
     )
 
 
