@@ -90,10 +90,9 @@ def test_schema_is_draft_2020_12_and_validates_a_source(project: Path, cli) -> N
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"] == SCHEMA_ID
     jsonschema.Draft202012Validator.check_schema(schema)
-    from compiler.load.reader import _Loader
+    from compiler.load.parse import PythonLoader
 
-    loader = _Loader(scaffold("demo"))
-    data = loader.get_single_data()
+    data = PythonLoader(scaffold("demo")).get_single_data()
     jsonschema.Draft202012Validator(schema).validate(data)
     assert schema["properties"]["intended_use"]["description"].startswith("What the model is for")
     described = schema["$defs"]["IntendedUse"]["properties"]
