@@ -73,6 +73,7 @@ def loss_report(model_id: str, result: Export, where: str) -> str:
     titles = {
         "missing-required": "required by the format but empty in the source (written as 'Not stated in the source.')",
         "unresolved": "fact references not substituted (left out of the export)",
+        "changed": "source fields the format carries in another form",
         "not-carried": "source fields the format has no place for",
     }
     lines.append(f"loss report: {len(result.losses)} item(s)")

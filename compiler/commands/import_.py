@@ -1,4 +1,5 @@
-"""`docs-compile import --from hf|mct FILE`: start a new source from a Hugging Face or Model Card Toolkit card."""
+"""`docs-compile import --from hf|mct|monai FILE`: start a new source from a Hugging Face card, a Model Card
+Toolkit JSON or a MONAI bundle's metadata.json."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from compiler.interop.importing import Imported, Written, check_id, slug, write_
 from compiler.load.reader import MODEL_FILE
 from compiler.scaffold.schemas import missing_schemas, model_schema_line, write_missing_schemas
 
-READERS = ("hf", "mct")
+READERS = ("hf", "mct", "monai")
 
 
 @click.command("import")
@@ -27,7 +28,8 @@ READERS = ("hf", "mct")
 @click.pass_obj
 @guarded
 def command(settings: Settings, source_format: str, file: Path, model_id: str | None) -> None:
-    """Import FILE (a Hugging Face README.md or an MCT model card JSON) as content/<id>/model.yaml.
+    """Import FILE (a Hugging Face README.md, an MCT model card JSON or a MONAI bundle's configs/metadata.json,
+    read with the bundle's docs/README.md) as content/<id>/model.yaml.
 
     Mapped fields are filled; required fields the card does not give read "TODO:"; what has no place in
     the schema is kept in content/<id>/imported-unmapped.yaml. An existing model is never overwritten.
@@ -55,6 +57,10 @@ def read(source_format: str, file: Path) -> Imported:
         from compiler.interop import hf_import
 
         return hf_import.read(file)
+    if source_format == "monai":
+        from compiler.interop import monai
+
+        return monai.read(file)
     from compiler.interop import mct
 
     return mct.read(file)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from compiler.interop.losses import NOT_STATED, Collector
+from compiler.interop.losses import NOT_STATED, Collector, bibtex, plain_text
 from compiler.schema import Source
-from compiler.schema.evaluation import Result
+from compiler.schema.evaluation import Metric, Result
 
 NAMESPACE = "https://mc.chai.org/v0.2/schema.xsd"
 SCHEMA_FILE = "chai-mc-schema-v0.2.xsd"
@@ -25,15 +27,17 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("model.version", "ReleaseInfo/ReleaseVersion"),
     ("system.deployment_forms", "ReleaseInfo/GlobalAvailability"),
     ("system.compatibility", "ReleaseInfo/EHRCompatibility/EHR"),
-    ("model.regulatory", "ReleaseInfo/RegulatoryApproval"),
+    ("model.regulatory.status", "ReleaseInfo/RegulatoryApproval"),
+    ("model.regulatory.device_class", "ReleaseInfo/RegulatoryApproval"),
+    ("model.regulatory.file_number", "ReleaseInfo/RegulatoryApproval"),
     ("model.summary", "ModelSummary/Summary"),
     ("model.keywords", "ModelSummary/Keywords/Keyword"),
     ("intended_use.purpose", "UsesAndDirections/IntendedUseAndWorkflow"),
     ("intended_use.workflow", "UsesAndDirections/IntendedUseAndWorkflow"),
-    ("intended_use.users", "UsesAndDirections/PrimaryIntendedUsers"),
+    ("intended_use.users", "UsesAndDirections/PrimaryIntendedUsers (role, qualification, training)"),
     ("intended_use.instructions", "UsesAndDirections/HowToUse"),
     ("intended_use.population", "UsesAndDirections/TargetedPatientPopulation"),
-    ("intended_use.indications", "UsesAndDirections/TargetedPatientPopulation (when no population)"),
+    ("intended_use.indications", "UsesAndDirections/TargetedPatientPopulation (Indications: …)"),
     ("intended_use.out_of_scope", "UsesAndDirections/CautionedOutOfScopeSettings"),
     ("intended_use.contraindications", "UsesAndDirections/CautionedOutOfScopeSettings"),
     ("risk.limitations", "Warnings/KnownRisksAndLimitations"),
@@ -56,25 +60,35 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("datasets[].collection.timeframe", "AISystemFacts/DevelopmentDataCharacterization"),
     ("datasets[].collection.sites", "AISystemFacts/DevelopmentDataCharacterization"),
     ("datasets[].collection.consent", "Resources/PatientConsentOrDisclosure"),
-    ("evaluation.fairness", "AISystemFacts/BiasMitigationApproaches; KeyMetrics/FairnessEquity/Interpretation"),
+    ("evaluation.fairness.mitigations", "AISystemFacts/BiasMitigationApproaches (with the approach)"),
     ("lifecycle.post_market.plan", "AISystemFacts/OngoingMaintenance"),
-    ("lifecycle.updates", "AISystemFacts/OngoingMaintenance"),
+    ("lifecycle.updates.process", "AISystemFacts/OngoingMaintenance"),
+    ("lifecycle.updates.frequency", "AISystemFacts/OngoingMaintenance"),
+    ("lifecycle.updates.correction_frequency", "AISystemFacts/OngoingMaintenance"),
     ("risk.cybersecurity.controls", "AISystemFacts/Security"),
     ("system.explainability", "AISystemFacts/Transparency"),
     ("model.funding", "TransparencyInformation/FundingSource"),
     ("model.third_parties", "TransparencyInformation/ThirdPartyInformation"),
     ("model.stakeholders_consulted", "TransparencyInformation/StakeholdersConsulted"),
     ("evaluation.metrics[].name", "KeyMetrics/*/Results/MetricResult/Label"),
-    ("evaluation.metrics[].rationale", "KeyMetrics/*/MetricGoal"),
-    ("evaluation.metrics[].unit", "KeyMetrics/*/MetricResult/ValueJson unit"),
+    ("evaluation.metrics[].rationale", "KeyMetrics/UsefulnessUsabilityEfficacy/MetricGoal"),
+    ("evaluation.study.endpoints", "KeyMetrics/UsefulnessUsabilityEfficacy/MetricGoal"),
+    ("evaluation.fairness.approach", "KeyMetrics/FairnessEquity/MetricGoal"),
+    ("evaluation.fairness.findings", "KeyMetrics/FairnessEquity/Interpretation"),
+    ("factors.relevant[].name", "KeyMetrics/FairnessEquity/MetricGoal, TestType (the factors compared)"),
+    ("evaluation.external[].party", "KeyMetrics/SafetyReliability/MetricGoal, TestType"),
+    ("evaluation.external[].setting", "KeyMetrics/SafetyReliability/MetricGoal, TestingDataDescription"),
+    ("evaluation.external[].demographics", "KeyMetrics/SafetyReliability/TestingDataDescription"),
+    ("evaluation.metrics[].unit", "KeyMetrics/*/MetricResult/ValueJson unit ('%' for proportions, in percent)"),
+    ("evaluation.metrics[].kind", "KeyMetrics/*/MetricResult/ValueJson unit ('%' for proportions, in percent)"),
     ("evaluation.results[].metric", "MetricResult/Label"),
     ("evaluation.results[].value", "MetricResult/ValueJson estimate"),
     ("evaluation.results[].ci_low", "MetricResult/ValueJson lower (level 95)"),
     ("evaluation.results[].ci_high", "MetricResult/ValueJson upper (level 95)"),
     ("evaluation.results[].slice", "FairnessEquity (sliced results), Label"),
-    ("evaluation.results[].dataset", "SafetyReliability (external datasets), Label"),
+    ("evaluation.results[].dataset", "SafetyReliability (external datasets); Label (on <dataset name>)"),
     ("evaluation.results[].operating_point", "MetricResult/Label"),
-    ("evaluation.study.design", "KeyMetrics/*/TestType"),
+    ("evaluation.study.design", "KeyMetrics/UsefulnessUsabilityEfficacy/TestType (SafetyReliability without external)"),
     ("evaluation.study.statistical_plan", "KeyMetrics/*/ValidationProcessAndJustification"),
     ("evaluation.external[].process", "KeyMetrics/SafetyReliability/ValidationProcessAndJustification"),
     ("evaluation.study.acceptance_criteria", "KeyMetrics/UsefulnessUsabilityEfficacy/Interpretation"),
@@ -83,7 +97,7 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("evaluation.repeatability", "KeyMetrics/SafetyReliability/Interpretation"),
     ("evaluation.evidence", "Resources/EvaluationReferences, Resources/ClinicalTrial"),
     ("model.papers", "Resources/PeerReviewedPublications"),
-    ("model.citation", "Bibliography (BibTeX)"),
+    ("model.citation", "Bibliography (BibTeX as given, else a @misc entry with the citation as `note`)"),
 )
 
 
@@ -110,7 +124,8 @@ class _Card:
                 return
             self.collector.missing(name, source_fields)
             value = NOT_STATED
-        self.group(parent, name).text = value
+        # CHAI renders its text fields as Markdown; the card carries plain text so every reader sees the same words.
+        self.group(parent, name).text = plain_text(value)
 
 
 def write(source: Source, collector: Collector) -> str:
@@ -120,8 +135,10 @@ def write(source: Source, collector: Collector) -> str:
     _trust(card, source)
     _key_metrics(card, source, collector)
     _resources(card, source)
-    bib = source.model.citation if source.model.citation and source.model.citation.lstrip().startswith("@") else ""
-    card.group(card.root, "Bibliography").text = bib
+    entry, wrapped = bibtex(source)
+    if wrapped:
+        collector.changed("model.citation", "the plain-text citation is the `note` of a BibTeX @misc entry")
+    card.group(card.root, "Bibliography").text = entry
     xml: bytes = card.etree.tostring(card.root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return xml.decode("utf-8")
 
@@ -137,11 +154,9 @@ def _basic_and_release(card: _Card, s: Source) -> None:
     card.text(release, "ReleaseStage", m.status, "model.status")
     card.text(release, "ReleaseDate", m.release_date.isoformat(), "model.release_date")
     card.text(release, "ReleaseVersion", m.version, "model.version")
-    card.text(release, "GlobalAvailability", _join(s.system.deployment_forms), "system.deployment_forms")
+    card.text(release, "GlobalAvailability", ", ".join(s.system.deployment_forms), "system.deployment_forms")
     if s.system.compatibility:
-        ehr = card.group(release, "EHRCompatibility")
-        for name in (x.strip() for x in s.system.compatibility.split(",")):
-            card.group(ehr, "EHR").text = name
+        card.group(card.group(release, "EHRCompatibility"), "EHR").text = plain_text(s.system.compatibility)
     if m.regulatory:
         reg = m.regulatory
         parts = [reg.status, reg.device_class, f"file number {reg.file_number}" if reg.file_number else None]
@@ -150,20 +165,27 @@ def _basic_and_release(card: _Card, s: Source) -> None:
     card.text(summary, "Summary", m.summary, "model.summary")
     keywords = card.group(summary, "Keywords")
     for word in m.keywords:
-        card.group(keywords, "Keyword").text = word
+        card.group(keywords, "Keyword").text = plain_text(word)
 
 
 def _uses_and_warnings(card: _Card, s: Source) -> None:
     use, risk = s.intended_use, s.risk
     uses = card.group(card.root, "UsesAndDirections")
-    workflow = ""
-    if use.workflow:
-        workflow = f"\n\nWorkflow: {use.workflow.phase}; the output {use.workflow.decision_role} the decision."
-    card.text(uses, "IntendedUseAndWorkflow", use.purpose + workflow, "intended_use.purpose")
-    users = [u.role + (f" ({u.qualification})" if u.qualification else "") for u in use.users]
-    card.text(uses, "PrimaryIntendedUsers", _join(users), "intended_use.users")
+    flow = use.workflow
+    workflow = [f"Workflow: {flow.phase}; the output {flow.decision_role} the decision."] if flow else []
+    workflow += [x for x in (flow.automation, flow.output_use) if x] if flow else []
+    card.text(uses, "IntendedUseAndWorkflow", "\n\n".join([use.purpose, *workflow]), "intended_use.purpose")
+    users = [
+        u.role
+        + (f" ({u.qualification})" if u.qualification else "")
+        + (f"; training: {u.training}" if u.training else "")
+        for u in use.users
+    ]
+    card.text(uses, "PrimaryIntendedUsers", _bullets(users), "intended_use.users")
     card.text(uses, "HowToUse", use.instructions, "intended_use.instructions")
-    card.text(uses, "TargetedPatientPopulation", use.population or use.indications, "intended_use.population")
+    indications = f"Indications: {use.indications}" if use.indications else None
+    population = "\n\n".join(x for x in (use.population, indications) if x)
+    card.text(uses, "TargetedPatientPopulation", population, "intended_use.population")
     card.text(
         uses,
         "CautionedOutOfScopeSettings",
@@ -229,6 +251,7 @@ def _maintenance(s: Source) -> str | None:
         parts.append(lc.post_market.plan)
     if lc.updates:
         parts.append(f"Updates: {lc.updates.process} ({lc.updates.frequency}).")
+        parts += [f"Corrections: {lc.updates.correction_frequency}"] if lc.updates.correction_frequency else []
     return "\n\n".join(parts) or None
 
 
@@ -238,61 +261,129 @@ def _key_metrics(card: _Card, s: Source, collector: Collector) -> None:
     external = [r for r in ev.results if not r.slice and roles.get(r.dataset or "") == "external"]
     overall = [r for r in ev.results if not r.slice and r not in external]
     sliced = [r for r in ev.results if r.slice]
-    study = ev.study
-    design = study.design if study else None
-    plan = study.statistical_plan if study else None
-    fairness = ev.fairness
-    reliability = "\n\n".join(x for x in (ev.robustness, ev.repeatability) if x) or None
-    usefulness = "\n\n".join(x for x in (study.acceptance_criteria if study else None, ev.human_ai) if x) or None
-    blocks = [
-        ("UsefulnessUsabilityEfficacy", overall, usefulness, plan),
-        ("FairnessEquity", sliced, (fairness.findings or fairness.approach) if fairness else None, plan),
-        ("SafetyReliability", external, reliability, _join(e.process for e in ev.external) or plan),
-    ]
     metrics = card.group(card.root, "KeyMetrics")
-    for name, results, interpretation, validation in blocks:
-        block = card.group(metrics, name)
-        used = sorted({r.metric for r in results})
-        goals = [f"{m.name}: {m.rationale}" for m in ev.metrics if m.id in used]
-        card.text(block, "MetricGoal", _bullets(goals), f"evaluation.metrics ({name})")
-        _results(card, block, results, s, collector)
-        card.text(block, "Interpretation", interpretation, _INTERPRETATION_FIELDS[name])
-        card.text(block, "TestType", design, "evaluation.study.design")
-        names = {d.id: d.name for d in s.datasets}
-        tested = sorted({names[r.dataset] for r in results if r.dataset})
-        card.text(block, "TestingDataDescription", _join(tested), f"evaluation.results[].dataset ({name})")
-        card.text(block, "ValidationProcessAndJustification", validation, "evaluation.study.statistical_plan")
+    labels = _labels(s)
+    for block in _blocks(s, overall, sliced, external):
+        goal, interpretation, test_type, validation = _FIELDS[block.name]
+        element = card.group(metrics, block.name)
+        card.text(element, "MetricGoal", block.goal, goal)
+        _results(card, element, block.results, s, labels)
+        card.text(element, "Interpretation", block.interpretation, interpretation)
+        card.text(element, "TestType", block.test_type, test_type)
+        data = _external_data(s) if block.name == "SafetyReliability" else None
+        tested = data or _tested(s, block.results)
+        card.text(element, "TestingDataDescription", tested, f"evaluation.results[].dataset ({block.name})")
+        card.text(element, "ValidationProcessAndJustification", block.validation, validation)
+    _note_units(s, collector)
 
 
-_INTERPRETATION_FIELDS = {
-    "UsefulnessUsabilityEfficacy": "evaluation.study.acceptance_criteria, evaluation.human_ai",
-    "FairnessEquity": "evaluation.fairness",
-    "SafetyReliability": "evaluation.robustness, evaluation.repeatability",
+@dataclass
+class _Block:
+    """A KeyMetrics section; _FIELDS holds the source fields of its goal, interpretation, test type, validation."""
+
+    name: str
+    results: list[Result]
+    goal: str | None
+    interpretation: str | None
+    test_type: str | None
+    validation: str | None
+
+
+_FIELDS = {
+    "UsefulnessUsabilityEfficacy": (
+        "evaluation.study.endpoints, evaluation.metrics[].rationale",
+        "evaluation.study.acceptance_criteria, evaluation.human_ai",
+        "evaluation.study.design",
+        "evaluation.study.statistical_plan",
+    ),
+    "FairnessEquity": (
+        "evaluation.fairness.approach",
+        "evaluation.fairness.findings",
+        "evaluation.results[].slice",
+        "evaluation.study.statistical_plan",
+    ),
+    "SafetyReliability": (
+        "evaluation.external, evaluation.robustness",
+        "evaluation.robustness, evaluation.repeatability",
+        "evaluation.external[].party",
+        "evaluation.external[].process",
+    ),
 }
 
 
-def _results(card: _Card, block: Any, results: list[Result], s: Source, collector: Collector) -> None:
+def _blocks(s: Source, overall: list[Result], sliced: list[Result], external: list[Result]) -> list[_Block]:
+    ev, study, fairness = s.evaluation, s.evaluation.study, s.evaluation.fairness
+    plan, design = (study.statistical_plan, study.design) if study else (None, None)
+    factors = {f.id: f.name for f in s.factors.relevant}
+    across = ", ".join(factors.get(k, k) for k in sorted({k for r in sliced for k in r.slice}))
+    names = {m.id: m.name for m in ev.metrics}
+    fair_goal = "\n\n".join(x for x in (fairness and fairness.approach, across and f"Compared across: {across}.") if x)
+    fair_test = None
+    if sliced:
+        measured = ", ".join(names[m] for m in sorted({r.metric for r in sliced}))
+        fair_test = f"Subgroup analysis of {measured} across {across}, with 95% confidence intervals."
+    safe_goal = _bullets(f"Independent external validation by {e.party}: {e.setting}" for e in ev.external)
+    safe_test = _bullets(f"External validation by {e.party}" for e in ev.external)
+    robust = "\n\n".join(x for x in (ev.robustness, ev.repeatability) if x) or None
+    useful = "\n\n".join(x for x in (study.acceptance_criteria if study else None, ev.human_ai) if x) or None
+    safe_check = ", ".join(e.process for e in ev.external) or plan
+    return [
+        _Block("UsefulnessUsabilityEfficacy", overall, _usefulness_goal(s, overall), useful, design, plan),
+        _Block("FairnessEquity", sliced, fair_goal, fairness.findings if fairness else None, fair_test, plan),
+        _Block("SafetyReliability", external, safe_goal or robust, robust, safe_test or design, safe_check),
+    ]
+
+
+def _usefulness_goal(s: Source, results: list[Result]) -> str | None:
+    study, used = s.evaluation.study, {r.metric for r in results}
+    endpoints = _bullets(study.endpoints) if study and study.endpoints else ""
+    why = _bullets(f"{m.name}: {m.rationale}" for m in s.evaluation.metrics if m.id in used)
+    return "\n\n".join(x for x in (endpoints, why) if x) or None
+
+
+def _tested(s: Source, results: list[Result]) -> str | None:
+    used = {r.dataset for r in results}
+    return _bullets(_dataset_line(d) for d in s.datasets if d.id in used) or None
+
+
+def _external_data(s: Source) -> str | None:
+    names = {d.id: d.name for d in s.datasets}
+    lines = [
+        (f"{names.get(e.dataset, e.dataset)}: " if e.dataset else "")
+        + e.setting
+        + (f" ({e.demographics})" if e.demographics else "")
+        for e in s.evaluation.external
+    ]
+    return _bullets(lines) or None
+
+
+def _labels(s: Source) -> dict[int, str]:
+    """A label per result that tells it from every other: metric, subgroup, operating point and dataset."""
+    metrics = {m.id: m.name for m in s.evaluation.metrics}
+    datasets = {d.id: d.name for d in s.datasets}
+    labels: dict[int, str] = {}
+    seen: Counter[str] = Counter()
+    for r in s.evaluation.results:
+        where = [f"{k}={v}" for k, v in r.slice.items()] + ([f"at {r.operating_point}"] if r.operating_point else [])
+        label = metrics[r.metric] + (f" ({', '.join(where)})" if where else "")
+        label += f" on {datasets.get(r.dataset, r.dataset)}" if r.dataset else ""
+        seen[label] += 1
+        labels[id(r)] = label + (f" [{seen[label]}]" if seen[label] > 1 else "")
+    return labels
+
+
+def _results(card: _Card, block: Any, results: list[Result], s: Source, labels: dict[int, str]) -> None:
     holder = card.group(block, "Results")
     metrics = {m.id: m for m in s.evaluation.metrics}
     index = {id(r): i for i, r in enumerate(s.evaluation.results)}
     written = 0
     for r in results:
-        i = index[id(r)]
-        value = collector.number(r.value, f"evaluation.results[{i}].value")
+        value = _value_json(r, index[id(r)], metrics[r.metric], card.collector)
         if value is None:
             continue
-        low = collector.number(r.ci_low, f"evaluation.results[{i}].ci_low")
-        high = collector.number(r.ci_high, f"evaluation.results[{i}].ci_high")
-        payload: dict[str, Any] = {"kind": "single", "value": value}
-        if low is not None and high is not None:
-            payload = {"kind": "estimate_ci", "estimate": value, "lower": low, "upper": high, "level": 95}
-        if metrics[r.metric].unit:
-            payload["unit"] = metrics[r.metric].unit
-        where = [f"{k}={v}" for k, v in r.slice.items()] + ([f"at {r.operating_point}"] if r.operating_point else [])
-        label = metrics[r.metric].name + (f" ({', '.join(where)})" if where else "")
         item = card.group(holder, "MetricResult")
-        card.group(item, "Label").text = label
-        card.group(item, "ValueJson").text = json.dumps(payload, separators=(",", ":"))
+        card.group(item, "Label").text = labels[id(r)]
+        card.group(item, "ValueJson").text = value
         written += 1
     if not written:
         # The schema needs one result per block; say plainly that there is none.
@@ -302,28 +393,69 @@ def _results(card: _Card, block: Any, results: list[Result], s: Source, collecto
         card.group(item, "ValueJson").text = json.dumps({"kind": "single", "value": None}, separators=(",", ":"))
 
 
+def _value_json(r: Result, i: int, metric: Metric, collector: Collector) -> str | None:
+    """A result's ValueJson: proportions in percent with the unit '%', as CHAI's own examples write them."""
+    value = collector.number(r.value, f"evaluation.results[{i}].value")
+    if value is None:
+        return None
+    low = collector.number(r.ci_low, f"evaluation.results[{i}].ci_low")
+    high = collector.number(r.ci_high, f"evaluation.results[{i}].ci_high")
+    scale, unit = _unit(metric)
+    payload: dict[str, Any] = {"kind": "single", "value": _scaled(value, scale)}
+    if low is not None and high is not None:
+        payload = {"kind": "estimate_ci", "estimate": _scaled(value, scale), "lower": _scaled(low, scale)}
+        payload |= {"upper": _scaled(high, scale), "level": 95}
+    if unit:
+        payload["unit"] = unit
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def _unit(metric: Metric) -> tuple[float, str | None]:
+    """(scale, unit): proportions become percent; a declared unit is kept; counts say so."""
+    if metric.unit:
+        return 1.0, metric.unit
+    if metric.kind == "proportion":
+        return 100.0, "%"
+    if metric.kind == "count":
+        return 1.0, "count"
+    return 1.0, None
+
+
+def _scaled(value: float, scale: float) -> float | int:
+    scaled = round(value * scale, 10)
+    return int(scaled) if scaled.is_integer() else scaled
+
+
+def _note_units(s: Source, collector: Collector) -> None:
+    metrics = {m.id: m for m in s.evaluation.metrics}
+    if s.evaluation.results:
+        collector.changed(
+            "evaluation.results[].metric", "the metric's id is written as its name", len(s.evaluation.results)
+        )
+    percent = [r for r in s.evaluation.results if _unit(metrics[r.metric])[0] != 1.0]
+    how = "proportions are written in percent (value × 100, unit '%'), as CHAI's examples write them"
+    for name in ("value", "ci_low", "ci_high"):
+        count = sum(getattr(r, name) is not None for r in percent)
+        if count:
+            collector.changed(f"evaluation.results[].{name}", how, count)
+
+
 def _resources(card: _Card, s: Source) -> None:
     resources_el = card.group(card.root, "Resources")
     evidence = s.evaluation.evidence
     refs = [
-        f"{e.kind}: {e.id}" + (f" — {e.title}" if e.title else "") + (f" ({e.url})" if e.url else "")
-        for e in evidence
-        if e.kind != "trial"
+        f"{e.kind}: {e.id}" + (f" — {e.title}" if e.title else "") + (f" ({e.url})" if e.url else "") for e in evidence
     ]
-    card.text(resources_el, "EvaluationReferences", _bullets(refs), "evaluation.evidence", required=False)
-    trials = [e.id for e in evidence if e.kind == "trial"]
-    card.text(resources_el, "ClinicalTrial", _join(trials), "evaluation.evidence[kind=trial]", required=False)
+    others = _bullets(r for r, e in zip(refs, evidence, strict=True) if e.kind != "trial")
+    card.text(resources_el, "EvaluationReferences", others, "evaluation.evidence", required=False)
+    trials = _bullets(r for r, e in zip(refs, evidence, strict=True) if e.kind == "trial")
+    card.text(resources_el, "ClinicalTrial", trials, "evaluation.evidence[kind=trial]", required=False)
     card.text(resources_el, "PeerReviewedPublications", _bullets(s.model.papers), "model.papers")
     consent = sorted({f"{d.name}: {d.collection.consent}" for d in s.datasets if d.collection.consent})
     card.text(resources_el, "PatientConsentOrDisclosure", _bullets(consent), "datasets[].collection.consent")
 
 
-def _join(items: Iterable[str]) -> str:
-    return ", ".join(items)
-
-
 def _bullets(items: Iterable[str]) -> str:
-    # CHAI text fields are Markdown.
     return "\n".join(f"- {item}" for item in items)
 
 

@@ -29,6 +29,21 @@ ROLE_SPLIT = {
     "corpus": "corpus",
 }
 TASK_TYPE = "other"
+# Hub pipeline tags, each with words that name its input and words that name its output (or the model type): the
+# first whose words both occur in the source decides. Data, not code: add a row for another task.
+TASKS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("image-segmentation", ("image", "scan", "ct", "mri"), ("segmentation", "mask", "contour")),
+    ("object-detection", ("image", "video", "photograph"), ("bounding box", "boxes", "detection")),
+    ("image-classification", ("image", "radiograph", "photograph"), ("flag", "class", "label", "probability")),
+    ("automatic-speech-recognition", ("audio", "speech"), ("transcript", "transcription")),
+    ("audio-classification", ("audio", "speech"), ("class", "label")),
+    ("text-generation", ("text",), ("generated", "generation", "llm", "chat")),
+    ("translation", ("text",), ("translation", "translated")),
+    ("token-classification", ("text",), ("entities", "entity", "tags")),
+    ("text-classification", ("text",), ("label", "class", "sentiment", "flag", "probability")),
+    ("tabular-classification", ("tabular", "table", "record", "records"), ("class", "label", "probability", "flag")),
+    ("tabular-regression", ("tabular", "table", "record", "records"), ("regression", "estimate")),
+)
 NO_INFO = "[More Information Needed]"
 
 # Bullet labels of the Model Description section (the Hub template's, plus version and release date).
@@ -66,7 +81,9 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("risk.limitations", "## Bias, Risks, and Limitations"),
     ("risk.biases", "### Known Biases"),
     ("risk.failure_modes", "### Failure Modes"),
-    ("system.pretrained[].name", "front matter `base_model`; **Finetuned from model**"),
+    ("system.pretrained[].name", "front matter `base_model` (Hub model ids only); **Finetuned from model**"),
+    ("system.inputs[].type", "front matter `pipeline_tag`; `model-index[].results[].task.type` (with the outputs)"),
+    ("system.outputs[].type", "front matter `pipeline_tag`; `model-index[].results[].task.type` (with the inputs)"),
     ("system.preprocessing", "#### Preprocessing"),
     ("system.training.algorithm", "#### Training Hyperparameters: **Training regime**"),
     ("system.training.hyperparameters", "#### Training Hyperparameters (one bullet each)"),
@@ -77,7 +94,7 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("system.outputs[].operating_points[].threshold", "#### Metrics: decision threshold bullets"),
     ("system.outputs[].operating_points[].rationale", "#### Metrics: decision threshold bullets"),
     ("system.outputs[].operating_points[].default", "#### Metrics: decision threshold bullets"),
-    ("datasets[].id", "front matter `datasets`; `model-index[].results[].dataset.type`"),
+    ("datasets[].id", "front matter `datasets` (train and tune only); `model-index[].results[].dataset.type`"),
     ("datasets[].name", "`model-index[].results[].dataset.name`"),
     ("datasets[].role", "`model-index[].results[].dataset.split` (tune = validation); ### Training/Testing Data"),
     ("datasets[].motivation.purpose", "### Training Data / #### Testing Data (one bullet per dataset)"),
@@ -102,6 +119,28 @@ def filename(source: Source) -> str:
     return "README.md"
 
 
+def task_of(source: Source) -> str | None:
+    """The Hub pipeline tag the source's inputs, outputs and model type name, or None when no row of TASKS fits."""
+    inputs = " ".join(f"{i.name} {i.type}" for i in source.system.inputs).lower()
+    outputs = " ".join(f"{o.name} {o.type}" for o in source.system.outputs).lower() + " " + source.model.type.lower()
+    for task, input_words, output_words in TASKS:
+        if _names_any(inputs, input_words) and _names_any(outputs, output_words):
+            return task
+    return None
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def is_hub_model(name: str, where: str) -> bool:
+    """Whether a pretrained component is a Hugging Face Hub model: named by its Hub id, from the Hub."""
+    return bool(_HUB_ID.match(name)) and "hugging face" in where.lower()
+
+
+def _names_any(text: str, words: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(word)}\b", text) for word in words)
+
+
 def hf_license(spdx: str) -> tuple[str, str | None]:
     """(Hub licence id, license_name) for an SPDX expression."""
     if spdx.lower() in HF_LICENSES:
@@ -110,6 +149,10 @@ def hf_license(spdx: str) -> tuple[str, str | None]:
 
 
 def write(source: Source, collector: Collector) -> str:
+    if source.model.status != "draft":
+        collector.changed(
+            "model.status", f"a Hub card has no status: '{source.model.status}' becomes 'draft' on import"
+        )
     front = front_matter(source, collector)
     head = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=10_000)
     return f"---\n{head}---\n\n{body(source, collector)}"
@@ -125,10 +168,26 @@ def front_matter(source: Source, collector: Collector) -> dict[str, Any]:
         data["language"] = list(m.languages)
     if m.keywords:
         data["tags"] = list(m.keywords)
-    data["datasets"] = [d.id for d in source.datasets]
+    # The Hub's `datasets` are the training data; test sets appear in model-index with their split.
+    trained = [d.id for d in source.datasets if d.role in ("train", "tune")]
+    if trained:
+        data["datasets"] = trained
     data["metrics"] = [metric.id for metric in source.evaluation.metrics]
-    if source.system.pretrained:
-        data["base_model"] = [p.name for p in source.system.pretrained]
+    task = task_of(source)
+    if task:
+        data["pipeline_tag"] = task
+    how = (
+        f"only the Hub task they name is carried ('{task}')" if task else f"no Hub task fits; the task is '{TASK_TYPE}'"
+    )
+    collector.changed("system.inputs[].type", how, len(source.system.inputs))
+    collector.changed("system.outputs[].type", how, len(source.system.outputs))
+    hub = [p.name for p in source.system.pretrained if is_hub_model(p.name, p.source)]
+    if hub:
+        data["base_model"] = hub
+    others = len(source.system.pretrained) - len(hub)
+    if others:
+        how = "not a Hub model id, so not in `base_model`; named under 'Finetuned from model'"
+        collector.changed("system.pretrained[].name", how, others)
     index = model_index(source, collector)
     if index:
         data["model-index"] = index
@@ -150,7 +209,7 @@ def model_index(source: Source, collector: Collector) -> list[dict[str, Any]]:
         if r.operating_point:
             entry["config"] = r.operating_point
         grouped.setdefault(r.dataset, []).append(entry)
-    task = {"type": TASK_TYPE, "name": source.system.outputs[0].name}
+    task = {"type": task_of(source) or TASK_TYPE, "name": source.system.outputs[0].name}
     results = [
         {
             "task": dict(task),

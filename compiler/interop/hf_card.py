@@ -6,6 +6,8 @@ What the sections mean for a source is `hf_import`'s concern; this module only t
 from __future__ import annotations
 
 import re
+from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -24,6 +26,8 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 def read_card(path: Path) -> tuple[dict[str, Any], str]:
     """The card's front matter (as data) and its Markdown body; invalid front matter names line and column."""
     text = _card_text(path).replace("\r\n", "\n").removeprefix("\ufeff")
+    if text.lstrip("\n").startswith("---"):  # blank lines above the front matter, as the Hub allows
+        text = text.lstrip("\n")
     return split_front_matter(text, display_path(path))
 
 
@@ -190,3 +194,191 @@ def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
+
+
+# --- tables -----------------------------------------------------------------------------------------
+
+Table = list[list[str]]
+"""A table as rows of cell texts, the header row first."""
+
+_MD_ROW = re.compile(r"^\s*\|?(.+?)\|?\s*$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_HTML_TABLE = re.compile(r"<table\b.*?</table>", re.I | re.S)
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def tables(text: str) -> tuple[list[Table], str]:
+    """The Markdown and HTML tables of a section, and the section's text without them."""
+    found: list[Table] = []
+
+    def html(match: re.Match[str]) -> str:
+        table = _HtmlTable.parse(match.group(0))
+        if table:
+            found.append(table)
+        return ""
+
+    lines, rest, i = _HTML_TABLE.sub(html, text).split("\n"), [], 0
+    while i < len(lines):
+        if "|" in lines[i] and i + 1 < len(lines) and _MD_RULE.match(lines[i + 1]) and "-" in lines[i + 1]:
+            rows = [_md_cells(lines[i])]
+            i += 2
+            while i < len(lines) and "|" in lines[i] and lines[i].strip():
+                rows.append(_md_cells(lines[i]))
+                i += 1
+            found.append(rows)
+        else:
+            rest.append(lines[i])
+            i += 1
+    return found, "\n".join(rest).strip()
+
+
+def _md_cells(line: str) -> list[str]:
+    inner = line.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return [cell_text(c) for c in re.split(r"(?<!\\)\|", inner)]
+
+
+def cell_text(cell: str) -> str:
+    """A cell as plain text: links by their text, no emphasis or code marks, single spaces."""
+    text = _LINK.sub(r"\1", cell.replace("\\|", "|"))
+    text = re.sub(r"<[^>]+>", " ", text)
+    return " ".join(re.sub(r"[*`]", "", text).split())
+
+
+class _HtmlTable(HTMLParser):
+    """Rows of one HTML <table> (th and td alike); nested tables are read as text of their cell."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: Table = []
+        self.cell: list[str] | None = None
+
+    @classmethod
+    def parse(cls, markup: str) -> Table:
+        parser = cls()
+        parser.feed(markup)
+        parser.close()
+        return [row for row in parser.rows if any(row)]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            if not self.rows:
+                self.rows.append([])
+            self.rows[-1].append(cell_text("".join(self.cell)))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def table_facts(table: Table) -> list[tuple[str, str | None, float]]:
+    """(metric, dataset or None, value) for each number of a results table. Rows name datasets and the header
+    metrics ("testset | BLEU | chr-F"); in a two-column "name | score" table the rows name metrics (no dataset)."""
+    if len(table) < 2 or len(table[0]) < 2:
+        return []
+    header, rows = table[0], table[1:]
+    pairs = len(header) == 2 and header[1].strip().lower() in ("score", "value", "result", "results")
+    found: list[tuple[str, str | None, float]] = []
+    for row in rows:
+        label = row[0] if row else ""
+        if not label or number(label) is not None:
+            continue
+        for col, cell in enumerate(row[1 : len(header)], start=1):
+            value = number(cell)
+            if value is not None and header[col]:
+                found.append((label, None, value) if pairs else (header[col], label, value))
+    return found
+
+
+_PAIR_LINE = re.compile(r"^\s*[-*+][ \t]+(?:\*\*)?([A-Za-z][\w .()/-]{0,40}?)(?:\*\*)?\s*:\s*(?:\*\*)?\s*(.+?)\s*$")
+
+
+def labelled(text: str) -> list[tuple[str, str]]:
+    """(label, value) pairs a card lists: the rows of its two-column tables and its `- label: value` bullets."""
+    found, _ = tables(text)
+    pairs = [(row[0], row[1]) for table in found if len(table[0]) == 2 for row in table[1:] if len(row) == 2]
+    pairs += [(m.group(1), m.group(2)) for line in text.split("\n") if (m := _PAIR_LINE.match(line))]
+    return [(label, value) for label, value in pairs if label.strip() and value.strip()]
+
+
+_NUMBER = re.compile(r"^[-+]?(\d+([.,]\d+)?|\.\d+)(e[-+]?\d+)?\s*%?$", re.I)
+
+
+def number(text: Any) -> float | None:
+    """A number as cards write it: 0.912, "0.9", "0,912" (decimal comma), "21.48%"; None for anything else."""
+    if is_number(text):
+        return float(text)
+    if not isinstance(text, str):
+        return None
+    raw = text.strip().split(" ")[0] if text.strip() else ""
+    if not _NUMBER.match(raw):
+        return None
+    raw = raw.rstrip("%").strip()
+    thousands = re.match(r"^[-+]?[1-9]\d{0,2}(,\d{3})+$", raw)  # "1,000"; "0,912" is a decimal comma
+    value = float(raw.replace(",", "") if thousands else raw.replace(",", "."))
+    return value if is_number(value) else None
+
+
+# --- values as cards write them ------------------------------------------------------------------
+
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+_YEAR_FIRST = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
+
+
+def iso_date(text: str) -> str | None:
+    """A date as cards write it (2020-02-02, 2020/02/02, 08/28/2020, 2020-02-02T10:00) in ISO form; None when
+    the text is no date. Month and day are read month first (the US order MCT's examples use) unless the first
+    number cannot be a month."""
+    found, text = None, text.strip()
+    if m := _YEAR_FIRST.match(text):
+        found = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    elif m := _DAY_FIRST.match(text):
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        found = (year, b, a) if a > 12 else (year, a, b)
+    if found is None:
+        return None
+    try:
+        return date(*found).isoformat()
+    except ValueError:
+        return None
+
+
+_LICENSE_NAMES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p, re.I), spdx_id)
+    for p, spdx_id in (
+        (r"\bapache(?: software)?(?: license)?,?(?: version| v)?[ -]?2(?:\.0)?\b", "Apache-2.0"),
+        (r"\bcc[- ]by[- ]nc[- ]sa[- ]4\.0\b|licenses/by-nc-sa/4\.0", "CC-BY-NC-SA-4.0"),
+        (r"\bcc[- ]by[- ]nc[- ]4\.0\b|licenses/by-nc/4\.0", "CC-BY-NC-4.0"),
+        (r"\bcc[- ]by[- ]sa[- ]4\.0\b|licenses/by-sa/4\.0", "CC-BY-SA-4.0"),
+        (r"\bcc[- ]by[- ]4\.0\b|licenses/by/4\.0", "CC-BY-4.0"),
+        (r"\bmit(?: license)?\b", "MIT"),
+        (r"\bbsd[- ]3[- ]clause\b", "BSD-3-Clause"),
+        (r"\bgpl[- ]?v?3(?:\.0)?\b", "GPL-3.0"),
+    )
+]
+_SPDX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")
+
+
+def spdx(text: str) -> str | None:
+    """The SPDX id a licence name or text gives ("Apache 2.0", "apache-2.0", "CC-BY-4.0"), or None."""
+    from compiler.interop.hf import HF_LICENSES  # the export's table of Hub licence ids
+
+    name = text.strip()
+    if name.lower() in HF_LICENSES:
+        return HF_LICENSES[name.lower()]
+    for pattern, spdx_id in _LICENSE_NAMES:
+        if pattern.search(name):
+            return spdx_id
+    if _SPDX_ID.match(name) and name.lower() not in ("other", "unknown", "proprietary", "custom"):
+        return name
+    return None

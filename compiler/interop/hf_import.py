@@ -1,4 +1,9 @@
-"""Import stage, Hugging Face: map a model card's front matter and template sections onto a partial source."""
+"""Import stage, Hugging Face: map a model card's front matter, `model-index` and sections onto a partial source.
+
+Sections are read by what their heading means (`headings`), so a card in the Hub's template, a Trainer card, a
+research lab's Markdown card or a bare README all map; the template's own bullet formats (what the Hugging Face
+export writes) are read exactly first, so a round trip gives back what was exported.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from compiler.interop import headings as h
 from compiler.interop import hf
-from compiler.interop.hf_card import as_list, is_number, read_card, section_key, sections, table_row, yaml_scalar
+from compiler.interop.hf_card import as_list, is_number, number, read_card, sections, spdx, table_row, yaml_scalar
 from compiler.interop.importing import Imported, slug
 
 _LABELLED = re.compile(r"^[-*][ \t]+\*\*(.+?):\*\*[ \t]*(.*)$")
@@ -16,57 +22,66 @@ _DATASET = re.compile(r"^- \*\*(.+?)\*\* \(`([^`]+)`, ([a-z]+)\): (.*)$")
 _FACTOR = re.compile(r"^- \*\*(.+?)\*\* \(`([^`]+)`\): (.*)$")
 _THRESHOLD = re.compile(r"^- Decision threshold `([^`]+)`( \(default\))?: (\S+) — (.*)$")
 _KEYED = re.compile(r"^- `([^`]+)`: (.*)$")
-_BULLET = re.compile(r"^[-*+][ \t]+(.*)$")
 _CONTACT = re.compile(r"^(?P<name>[^<(]+?)\s*(?:<(?P<email>[^>\s]+@[^>\s]+)>)?\s*(?:\((?P<url>https?://[^)\s]+)\))?$")
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
+
 _SPLIT = {v: k for k, v in hf.ROLE_SPLIT.items()} | {"val": "tune", "dev": "tune", "eval": "test", "evaluation": "test"}
+_SKIPPED_METRICS = re.compile(r"(runtime|samples_per_second|steps_per_second|^step$|^epoch$)", re.I)
+_LAST_UPDATED = re.compile(r"^\s*(last updated|updated|last modified|date)\s*:.*$", re.I | re.M)
 
 
 def read(path: Path) -> Imported:
     """Parse a Hugging Face model card; invalid front matter is an error that names line and column."""
     front, body = read_card(path)
     imported = Imported("hf", path.name)
-    reader = _Reader(imported)
+    reader = Reader(imported)
     reader.front_matter(front)
     reader.body(body)
     reader.finish()
     return imported
 
 
-class _Reader:
+def split_role(split: str) -> str | None:
+    """The dataset role a split names (`validation_mismatched` -> tune), or None when it names none."""
+    s = split.strip().lower()
+    if s in _SPLIT:
+        return _SPLIT[s]
+    if s.startswith("train"):
+        return "train"
+    if re.match(r"^(valid|dev|val\b|val_)", s):
+        return "tune"
+    if re.match(r"^test", s):
+        return "test"
+    return None
+
+
+class Reader(h.Sections):
     def __init__(self, imported: Imported) -> None:
-        self.imp = imported
-        self.model: dict[str, Any] = {}
-        self.use: dict[str, Any] = {}
-        self.risk: dict[str, Any] = {}
-        self.system: dict[str, Any] = {}
-        self.training: dict[str, Any] = {}
-        self.architecture: dict[str, Any] = {}
-        self.datasets: dict[str, dict[str, Any]] = {}
-        self.metrics: dict[str, dict[str, Any]] = {}
-        self.results: list[dict[str, Any]] = []
+        super().__init__(imported)
         self.table: list[dict[str, Any]] = []
         self.factors: list[dict[str, Any]] = []
         self.thresholds: list[dict[str, Any]] = []
         self.output_name: str | None = None
-        self.intro = ""
-        self.titled = False
+        self.pipeline: Any = None
 
     # --- front matter ------------------------------------------------------------------------
 
     def front_matter(self, front: dict[str, Any]) -> None:
         front = dict(front)
-        self._license(front.pop("license", None), front.pop("license_name", None), front.pop("license_link", None))
+        self.pipeline = front.get("pipeline_tag")
+        self._front_license(
+            front.pop("license", None), front.pop("license_name", None), front.pop("license_link", None)
+        )
         languages = as_list(front.pop("language", None))
         if languages:
             self.model["languages"] = [str(x) for x in languages]
         tags = as_list(front.pop("tags", None))
         if tags:
             self.model["keywords"] = [str(x) for x in tags]
-        for name in as_list(front.pop("datasets", None)):
-            self._dataset(str(name))
+        for name in as_list(front.pop("datasets", None)):  # the Hub's `datasets` are the training data
+            self.dataset(str(name), role="train", trained=True)
         for name in as_list(front.pop("metrics", None)):
-            self._metric(str(name))
+            self.metric(str(name))
         base = as_list(front.pop("base_model", None))
         if base:
             self.system["pretrained"] = [{"name": str(b), "source": "Hugging Face Hub"} for b in base]
@@ -76,16 +91,14 @@ class _Reader:
         for key, value in front.items():
             self.imp.keep(f"front matter: {key}", value)
 
-    def _license(self, license_id: Any, name: Any, link: Any) -> None:
+    def _front_license(self, license_id: Any, name: Any, link: Any) -> None:
         if license_id is None:
             return
         text = str(license_id)
         if text == "other" and isinstance(name, str) and re.match(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$|^LicenseRef-", name):
-            self.model["license"] = name if name.startswith("LicenseRef-") or " " in name else _spdx(name)
-        elif text in hf.HF_LICENSES:
-            self.model["license"] = hf.HF_LICENSES[text]
-        elif re.match(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$", text) and text != "other":
-            self.model["license"] = text
+            self.model["license"] = name if name.startswith("LicenseRef-") else hf.HF_LICENSES.get(name.lower(), name)
+        elif text != "other" and spdx(text):
+            self.model["license"] = spdx(text)
         else:
             self.imp.keep("front matter: license", text)
             self.model["license"] = "LicenseRef-" + slug(str(name or "other"))
@@ -100,74 +113,143 @@ class _Reader:
         if not isinstance(index, list) or not all(isinstance(e, dict) for e in index):
             self.imp.keep("front matter: model-index", index)
             return
+        results = [r for entry in index for r in entry.get("results") or []]
         for entry in index:
             if isinstance(entry.get("name"), str):
                 self.model.setdefault("name", entry["name"])
-            for result in entry.get("results") or []:
-                self._index_result(result)
+        names = _names_per_type(results)
+        for result in results:
+            self._index_result(result, names)
 
-    def _index_result(self, result: Any) -> None:
+    def _index_result(self, result: Any, names: dict[str, set[str]]) -> None:
         task = result.get("task") if isinstance(result, dict) else None
         dataset = result.get("dataset") if isinstance(result, dict) else None
-        if not isinstance(task, dict) or not isinstance(dataset, dict) or not dataset.get("type"):
+        if not isinstance(task, dict) or not isinstance(result.get("metrics"), list):
             self.imp.keep("model-index result", result)
             return
         if isinstance(task.get("name"), str):
             self.output_name = self.output_name or task["name"]
-        if task.get("type") != hf.TASK_TYPE:
+        if task.get("type") not in (hf.TASK_TYPE, self.pipeline):
             self.imp.keep("model-index task", task)
-        ds = self._dataset(str(dataset["type"]), dataset.get("name"), dataset.get("split"))
-        extra = {k: v for k, v in dataset.items() if k not in ("type", "name", "split")}
-        if extra:
-            self.imp.keep(f"model-index dataset {dataset['type']}", extra)
-        for metric in result.get("metrics") or []:
-            value = metric.get("value") if isinstance(metric, dict) else None
-            if not isinstance(metric, dict) or not metric.get("type") or not is_number(value):
+        ds = self._index_dataset(dataset if isinstance(dataset, dict) else {})
+        for metric in result["metrics"]:
+            value = number(metric.get("value")) if isinstance(metric, dict) else None
+            if value is None or not metric.get("type"):
                 self.imp.keep("model-index metric", metric)
                 continue
-            mid = self._metric(str(metric["type"]), metric.get("name"))
-            row: dict[str, Any] = {"metric": mid, "value": float(value), "dataset": ds}
+            kind, name = str(metric["type"]), metric.get("name")
+            distinct = isinstance(name, str) and len(names.get(kind, set())) > 1
+            mid = self.metric(name if distinct else kind, name)
+            if isinstance(metric.get("value"), str) and str(metric["value"]).strip().endswith("%"):
+                self.metrics[mid]["unit"] = "%"
+            row: dict[str, Any] = {"metric": mid, "value": value, "dataset": ds}
             if isinstance(metric.get("config"), str):
                 row["operating_point"] = slug(metric["config"])
+            if any(_same(r, row) for r in self.results):
+                self.imp.keep("model-index metric (a second value for the same metric and dataset)", metric)
+                continue
             self.results.append(row)
+            self.index_results += 1
             extra = {k: v for k, v in metric.items() if k not in ("type", "name", "value", "config")}
             if extra:
                 self.imp.keep(f"model-index metric {metric['type']}", extra)
 
-    def _dataset(self, name: str, display: Any = None, split: Any = None) -> str:
-        did = slug(name)
-        entry = self.datasets.setdefault(did, {"id": did, "name": name})
-        if isinstance(display, str) and display:
-            entry["name"] = display
-        if isinstance(split, str):
-            entry["role"] = _SPLIT.get(split.lower(), "test")
+    def _index_dataset(self, d: dict[str, Any]) -> str:
+        """The dataset of a model-index result: one per type, config and split, so that results stay apart."""
+        if not d.get("type") and not d.get("name"):
+            return self.unspecified()
+        kind = str(d.get("type") or d.get("name"))
+        config = d.get("config") if isinstance(d.get("config"), str) else None
+        split = d.get("split") if isinstance(d.get("split"), str) else None
+        role = split_role(split) if split else None
+        did = slug(kind)
+        known = self.datasets.get(did)
+        # Apart from the same type's entry when that is training data (front matter) or another config or split.
+        apart = known is not None and (
+            bool(config)
+            or (known.get("_trained") and role not in ("train", "tune"))
+            or known.get("_split", split) != split
+        )
+        if apart:
+            did = slug("-".join(x for x in (kind, config, split or "evaluation") if x))
+        entry = self.dataset(kind, d.get("name"), role or "test", did=did)
+        entry["_split"] = split
+        if role is None:
+            self.imp.confirm[did] = (
+                f"TODO: confirm the role (the card names split {split!r})"
+                if split
+                else ("TODO: confirm the role (the card names no split)")
+            )
+        parts = [f"{config} config" if config else "", f"{split} split" if split else ""]
+        if any(parts):
+            entry["version"] = ", ".join(p for p in parts if p)
+        extra = {k: v for k, v in d.items() if k not in ("type", "name", "split", "config")}
+        if extra:
+            self.imp.keep(f"model-index dataset {kind}", extra)
         return did
-
-    def _metric(self, name: str, display: Any = None) -> str:
-        mid = slug(name)
-        entry = self.metrics.setdefault(mid, {"id": mid})
-        if isinstance(display, str) and display:
-            entry["name"] = display
-        return mid
 
     # --- body --------------------------------------------------------------------------------
 
     def body(self, body: str) -> None:
-        for level, title, text in sections(body):
-            text = "" if text == hf.NO_INFO else text
-            handler = _SECTIONS.get(section_key(title))
-            rest: str | None
-            if level == 1 and title and not self.titled:
-                self.model.setdefault("name", re.sub(r"^Model Card for\s+", "", title))
-                self.intro, self.titled, rest = text, True, None
-            elif handler is not None:
-                rest = handler(self, text)
-            else:
-                rest = text
+        parents: list[tuple[int, str | None]] = []
+        for level, title, raw in sections(body):
+            text = self.citations(_informative(raw))
+            while parents and parents[-1][0] >= level:
+                parents.pop()
+            own = h.classify(title) if title else None
+            kind = h.in_context(own, [k for _, k in parents])
+            parents.append((level, kind))
+            if level == 0 or (not self.titled and own is None and not self.intro):
+                self._title(title, text)
+                continue
+            self.titled = True
+            template = SECTIONS.get(h.normalise(title))
+            rest = template(self, text) if template is not None and text else text
+            if rest and kind is not None:
+                rest = self.section(kind, title, rest, unchanged=rest == text)
             if rest:
-                self.imp.keep(f"section: {title or '(before the first heading)'}", rest)
+                self.imp.keep(f"section: {title}", rest)
 
-    def _description(self, text: str) -> str:
+    def _title(self, title: str, text: str) -> None:
+        """The card's first heading and the text before the first section: the model's name and introduction."""
+        if title:
+            self.titled = True
+            name = h.model_name_from_title(title)
+            if name and "://" not in name:
+                self.model.setdefault("name", name)
+            elif title:
+                self.imp.keep("heading", title)
+        for line in _LAST_UPDATED.finditer(text):
+            self.imp.keep("introduction: date line", line.group(0).strip())
+        full = _LAST_UPDATED.sub("", text)
+        lines = [x for x in full.split("\n") if "[![" not in x]
+        intro = re.sub(r"<style>.*?</style>", "", "\n".join(lines), flags=re.S).strip()
+        self.intro = "\n\n".join(p for p in (self.intro, intro) if p)
+
+    def eval_set_results(self, text: str) -> str:
+        """The Trainer's "It achieves the following results on the evaluation set" list, when the card has
+        no model-index results: each line one result on the evaluation set of the dataset the card names."""
+        if self.index_results or "results on the evaluation set" not in text:
+            return text
+        on = re.search(r"on the (.+?) dataset", text)
+        did = h.UNSPECIFIED
+        if on:
+            did = slug(f"{on.group(1)}-evaluation")
+            self.dataset(on.group(1), f"{on.group(1)} (evaluation set)", did=did)
+            self.imp.confirm[did] = "TODO: confirm the role (the card says 'evaluation set')"
+        else:
+            self.unspecified()
+        for line in text.split("\n"):
+            pair = h.PAIR.match(line)
+            value = number(pair.group(2)) if pair else None
+            if pair and value is not None and not _SKIPPED_METRICS.search(pair.group(1)):
+                name = re.sub(r"^eval_", "", pair.group(1).strip())
+                self.results.append({"metric": self.metric(name, name), "value": value, "dataset": did})
+        return text
+
+    # --- the template's own formats (what the Hugging Face export writes) ---------------------
+
+    def _labelled_description(self, text: str) -> str:
         plain: list[str] = []
         for line in text.split("\n"):
             match = _LABELLED.match(line.strip())
@@ -175,10 +257,7 @@ class _Reader:
                 plain.append(line)
             elif not self._labelled(match.group(1).strip(), match.group(2).strip()):
                 self.imp.keep(f"Model Description: {match.group(1).strip()}", match.group(2).strip())
-        summary = "\n".join(plain).strip()
-        if summary:
-            self.model["summary"] = summary
-        return ""
+        return "\n".join(plain).strip()
 
     def _labelled(self, label: str, value: str) -> bool:
         if value in ("", hf.NO_INFO):
@@ -213,16 +292,12 @@ class _Reader:
                 rest.append(line)
         return "\n".join(rest).strip()
 
-    def _items(self, text: str) -> list[str]:
-        bullets = [m.group(1).strip() for line in text.split("\n") if (m := _BULLET.match(line.strip()))]
-        return bullets if bullets else ([" ".join(text.split())] if text else [])
-
     def _datasets_section(self, text: str) -> str:
         rest = []
         for line in text.split("\n"):
             match = _DATASET.match(line.strip())
             if match and match.group(3) in hf.ROLE_SPLIT:
-                did = self._dataset(match.group(2), match.group(1))
+                did = self.dataset(match.group(2), match.group(1))["id"]
                 self.datasets[did]["role"] = match.group(3)
                 self.datasets[did]["motivation"] = {"purpose": match.group(4)}
             else:
@@ -249,13 +324,13 @@ class _Reader:
                 op |= {"rationale": threshold.group(4)} | ({"default": True} if threshold.group(2) else {})
                 self.thresholds.append(op)
             elif metric:
-                mid = self._metric(metric.group(2), metric.group(1))
+                mid = self.metric(metric.group(2), metric.group(1))
                 self.metrics[mid]["rationale"] = metric.group(3)
             else:
                 rest.append(line)
         return "\n".join(rest).strip()
 
-    def _hyperparameters(self, text: str) -> str:
+    def _hyperparameters_template(self, text: str) -> str:
         rest = []
         for line in text.split("\n"):
             labelled, keyed = _LABELLED.match(line.strip()), _KEYED.match(line.strip())
@@ -270,7 +345,7 @@ class _Reader:
                 rest.append(line)
         return "\n".join(rest).strip()
 
-    def _software(self, text: str) -> str:
+    def _software_template(self, text: str) -> str:
         rest = []
         for line in text.split("\n"):
             keyed = _KEYED.match(line.strip())
@@ -295,13 +370,11 @@ class _Reader:
                 self.table.append(row)
         return "\n".join([header, lines[1], *rest]) if rest else ""
 
-    def _citation(self, text: str) -> str:
-        code = re.sub(r"^(```|~~~)[\w-]*\n|\n?(```|~~~)$", "", text.strip())
-        if code:
-            self.model["citation"] = code.strip()
+    def _owner(self, text: str) -> str:
+        self.model["owner"] = text
         return ""
 
-    def _contact(self, text: str) -> str:
+    def _contact_line(self, text: str) -> str:
         match = _CONTACT.match(" ".join(text.split()))
         if not match or not text:
             return text
@@ -312,10 +385,17 @@ class _Reader:
 
     def finish(self) -> None:
         data = self.imp.data
-        if self.intro and "summary" not in self.model:
-            self.model["summary"] = self.intro
-        elif self.intro:
-            self.imp.keep("section: introduction", self.intro)
+        intro = self.eval_set_results(self.intro)
+        evaluated = [
+            d["motivation"]["purpose"] for d in self.datasets.values() if d.get("motivation", {}).get("purpose")
+        ]
+        self.infer([intro, self.model.get("summary", ""), *evaluated])
+        if intro and "summary" not in self.model:
+            self.model["summary"] = intro
+        elif intro:
+            self.imp.keep("section: introduction", intro)
+        if self.citations_found:
+            self.model["citation"] = "\n\n".join(self.citations_found)
         self._merge_table()
         if self.output_name or self.thresholds:
             output: dict[str, Any] = {"name": self.output_name} if self.output_name else {}
@@ -333,7 +413,7 @@ class _Reader:
         parts = {"model": self.model, "intended_use": self.use, "system": self.system, "risk": self.risk}
         data.update({k: v for k, v in parts.items() if v})
         if self.datasets:
-            data["datasets"] = list(self.datasets.values())
+            data["datasets"] = [{k: v for k, v in d.items() if not k.startswith("_")} for d in self.datasets.values()]
         evaluation: dict[str, Any] = {}
         if self.metrics:
             _kinds_from_values(self.metrics, self.results)
@@ -359,61 +439,27 @@ class _Reader:
                 self.imp.keep("results table row", row)
 
 
-Handler = Callable[[_Reader, str], str | None]
+Template = Callable[[Reader, str], str]
 
-
-def _setter(section: str, key: str) -> Handler:
-    """A handler that stores the section's text under one key of a part of the source."""
-
-    def handle(reader: _Reader, text: str) -> None:
-        if text:
-            getattr(reader, section)[key] = text
-
-    return handle
-
-
-def _lister(section: str, key: str) -> Handler:
-    """A handler that stores the section's bullets (or its one paragraph) as a list."""
-
-    def handle(reader: _Reader, text: str) -> None:
-        if text:
-            getattr(reader, section)[key] = reader._items(text)
-
-    return handle
-
-
-_SECTIONS: dict[str, Handler] = {
-    "model description": _Reader._description,
-    "model sources": _Reader._sources,
-    "direct use": _setter("use", "purpose"),
-    "out-of-scope use": _lister("use", "out_of_scope"),
-    "bias, risks, and limitations": _lister("risk", "limitations"),
-    "known biases": _lister("risk", "biases"),
-    "failure modes": _lister("risk", "failure_modes"),
-    "how to get started with the model": _setter("use", "instructions"),
-    "training data": _Reader._datasets_section,
-    "testing data": _Reader._datasets_section,
-    "preprocessing": _setter("system", "preprocessing"),
-    "training hyperparameters": _Reader._hyperparameters,
-    "factors": _Reader._factors,
-    "metrics": _Reader._metrics_section,
-    "results": _Reader._results_table,
-    "model architecture and objective": _setter("architecture", "summary"),
-    "hardware": _setter("system", "hardware"),
-    "software": _Reader._software,
-    "citation": _Reader._citation,
-    "model card authors": _setter("model", "owner"),
-    "model card contact": _Reader._contact,
+SECTIONS: dict[str, Template] = {
+    "model description": Reader._labelled_description,
+    "model sources": Reader._sources,
+    "training data": Reader._datasets_section,
+    "testing data": Reader._datasets_section,
+    "training hyperparameters": Reader._hyperparameters_template,
+    "factors": Reader._factors,
+    "metrics": Reader._metrics_section,
+    "results": Reader._results_table,
+    "software": Reader._software_template,
+    "model card authors": Reader._owner,
+    "model card contact": Reader._contact_line,
 }
+"""The template's own bullet formats, read exactly before a section's meaning is (headings: `Sections`)."""
 
 
 def _same_result(result: dict[str, Any], row: dict[str, Any]) -> bool:
     keys = ("metric", "dataset", "operating_point")
     return not row.get("slice") and all(result.get(k) == row.get(k) for k in keys)
-
-
-def _spdx(name: str) -> str:
-    return hf.HF_LICENSES.get(name.lower(), name)
 
 
 def _kinds_from_values(metrics: dict[str, dict[str, Any]], results: list[dict[str, Any]]) -> None:
@@ -424,3 +470,28 @@ def _kinds_from_values(metrics: dict[str, dict[str, Any]], results: list[dict[st
         values = [r.get(k) for r in results if r.get("metric") == mid for k in ("value", "ci_low", "ci_high")]
         if "kind" not in metric and any(is_number(v) and not 0 <= float(v) <= 1 for v in values):
             metric["kind"] = "other"
+
+
+def _names_per_type(results: list[Any]) -> dict[str, set[str]]:
+    """The display names each metric type carries across a card's results ("Test WER", "Dev WER (+LM)")."""
+    names: dict[str, set[str]] = {}
+    for result in results:
+        metrics = result.get("metrics") if isinstance(result, dict) else None
+        for m in metrics if isinstance(metrics, list) else []:
+            if isinstance(m, dict) and m.get("type"):
+                names.setdefault(str(m["type"]), set()).add(str(m.get("name") or m["type"]))
+    return names
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    keys = ("metric", "dataset", "operating_point", "slice")
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+_PLACEHOLDER_TEXT = re.compile(r"^\s*(\[more information needed\]|more information needed\.?)\s*$", re.I | re.M)
+
+
+def _informative(text: str) -> str:
+    """The section without the template's "More information needed" lines and HTML comments."""
+    text = "" if text.strip() == hf.NO_INFO else text
+    return _PLACEHOLDER_TEXT.sub("", text).strip()

@@ -15,10 +15,10 @@ import typing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from compiler._util.atomic import atomic_write
 from compiler._util.paths import display_path
@@ -30,6 +30,8 @@ UNMAPPED_FILE = "imported-unmapped.yaml"
 TODO = "TODO:"
 PLACEHOLDER_DATE = date(1970, 1, 1)
 PLACEHOLDER_VERSION = "0.0.0"
+UNSPECIFIED = "unspecified"
+"""Id of the dataset of results whose card names none: kept, and marked, rather than dropped."""
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 
 Path_ = tuple[str | int, ...]
@@ -43,6 +45,8 @@ class Imported:
     file: str
     data: dict[str, Any] = field(default_factory=dict)
     unmapped: dict[str, Any] = field(default_factory=dict)
+    confirm: dict[str, str] = field(default_factory=dict)
+    """Dataset id -> a TODO comment on its role, where the card does not say it (e.g. an unknown split)."""
 
     def keep(self, key: str, value: Any) -> None:
         """Keep a value that has no place in the schema (never drop it)."""
@@ -106,13 +110,34 @@ _ITEMS: dict[Path_, dict[str, Any]] = {
 _OPERATING_POINT: dict[str, Any] = {"rationale": todo("why this threshold")}
 
 
+def takes_todo(key: str) -> bool:
+    """Whether the schema lets `model.<key>` hold a "TODO:" placeholder (which `check` reports as missing);
+    where it does not, the import writes a neutral value with a TODO comment instead."""
+    from compiler.schema.model import ModelInfo
+
+    info = ModelInfo.model_fields[key]
+    kind: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    try:
+        TypeAdapter(kind).validate_python(todo(key))
+    except ValidationError:
+        return False
+    return True
+
+
+def _unknown(key: str) -> Any:
+    if takes_todo(key):
+        return todo(f"{key.replace('_', ' ')} (not in the imported card)")
+    return {"version": PLACEHOLDER_VERSION, "release_date": PLACEHOLDER_DATE}[key]
+
+
 def skeleton(model_id: str) -> dict[str, Any]:
+    version, released = _unknown("version"), _unknown("release_date")
     return {
         "model": {
             "id": model_id,
             "name": todo("model name"),
-            "version": PLACEHOLDER_VERSION,
-            "release_date": PLACEHOLDER_DATE,
+            "version": version,
+            "release_date": released,
             "status": "draft",
             "type": todo("model type"),
             "summary": todo("one paragraph on what the model does."),
@@ -138,7 +163,7 @@ def skeleton(model_id: str) -> dict[str, Any]:
         "datasets": [{"id": "train", "role": "train"}],
         "evaluation": {"metrics": [{"id": "metric"}]},
         "risk": {"limitations": [todo("known limitation")]},
-        "lifecycle": {"versions": [{"version": PLACEHOLDER_VERSION, "date": PLACEHOLDER_DATE}]},
+        "lifecycle": {"versions": [{"version": version, "date": released}]},
     }
 
 
@@ -156,15 +181,24 @@ def complete(model_id: str, imported: Imported) -> tuple[dict[str, Any], dict[Pa
             output["operating_points"] = [_merge(dict(_OPERATING_POINT), op) for op in output["operating_points"]]
     version = data["lifecycle"]["versions"][0]
     version.setdefault("changes", f"Imported from {imported.file} ({_FORMAT_NAMES[imported.fmt]}).")
-    if version["version"] == PLACEHOLDER_VERSION:
+    # A reader's version entry may lack the version or the date (a date the card writes in no known form).
+    if version.get("version") in (None, PLACEHOLDER_VERSION, _unknown("version")):
         version["version"] = data["model"]["version"]
-    version["date"] = _date(version["date"])
-    if version["date"] == PLACEHOLDER_DATE:
+    version["date"] = _date(version.get("date"))
+    if version["date"] in (None, PLACEHOLDER_DATE, _unknown("release_date")):
         version["date"] = data["model"]["release_date"]
-    return ordered(data, Source), _placeholders(data, imported.data)
+    notes = _placeholders(data, imported.data)
+    for i, ds in enumerate(data["datasets"]):
+        if ds["id"] in imported.confirm:
+            notes[("datasets", i, "role")] = imported.confirm[ds["id"]]
+    return ordered(data, Source), notes
 
 
-_FORMAT_NAMES = {"hf": "Hugging Face model card", "mct": "Model Card Toolkit JSON"}
+_FORMAT_NAMES = {
+    "hf": "Hugging Face model card",
+    "mct": "Model Card Toolkit JSON",
+    "monai": "MONAI bundle metadata.json",
+}
 
 
 def _date(value: Any) -> Any:
@@ -183,10 +217,10 @@ _WHY = {"domain": "health switches on medical-device requirements", "risk_class"
 def _placeholders(data: dict[str, Any], given: dict[str, Any]) -> dict[Path_, str]:
     notes: dict[Path_, str] = {}
     model, mapped = data["model"], given.get("model", {})
-    if model["release_date"] == PLACEHOLDER_DATE:
+    if model["release_date"] == PLACEHOLDER_DATE and not takes_todo("release_date"):
         notes[("model", "release_date")] = "TODO: release date (not in the imported card)"
         notes[("lifecycle", "versions", 0, "date")] = "TODO: release date"
-    if model["version"] == PLACEHOLDER_VERSION:
+    if model["version"] == PLACEHOLDER_VERSION and not takes_todo("version"):
         notes[("model", "version")] = "TODO: version (not in the imported card)"
         notes[("lifecycle", "versions", 0, "version")] = "TODO: version"
     for key in ("domain", "risk_class"):
@@ -201,6 +235,11 @@ def _placeholders(data: dict[str, Any], given: dict[str, Any]) -> dict[Path_, st
 def _get_list(data: dict[str, Any], key: str, i: int) -> dict[str, Any]:
     items = data.get(key, [])
     return items[i] if i < len(items) and isinstance(items[i], dict) else {}
+
+
+def merge(base: Any, over: Any) -> Any:
+    """`over` merged into `base`: mappings key by key, anything else (lists too) replaced by `over`."""
+    return _merge(base, over)
 
 
 def _merge(base: Any, over: Any) -> Any:

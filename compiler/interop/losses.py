@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from compiler.schema import is_fact_ref
 NOT_CARRIED = "not-carried"
 UNRESOLVED = "unresolved"
 MISSING = "missing-required"
-KINDS = (MISSING, UNRESOLVED, NOT_CARRIED)
+CHANGED = "changed"
+KINDS = (MISSING, UNRESOLVED, CHANGED, NOT_CARRIED)
 
 
 @dataclass(frozen=True, order=True)
@@ -116,6 +118,10 @@ class Collector:
             return None
         return float(value)
 
+    def changed(self, field: str, how: str, count: int = 1) -> None:
+        """The target carries the field, but not as the source has it (another unit, a default, a shortened form)."""
+        self.losses.append(Loss(field, CHANGED, how, count))
+
     def missing(self, target_field: str, source_fields: str) -> None:
         """The target requires a field that the source does not fill."""
         self.losses.append(
@@ -131,3 +137,46 @@ NOT_STATED = "Not stated in the source."
 def fmt_number(value: float) -> str:
     """Shortest exact text of a number: 0.91 stays 0.91, 120.0 becomes 120."""
     return str(int(value)) if value.is_integer() else repr(value)
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)\)")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_CODE = re.compile(r"`+([^`\n]+)`+")
+_HEADING = re.compile(r"^#{1,6}[ \t]+", re.MULTILINE)
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as plain text: emphasis and code marks dropped, links as 'text (url)', headings as their text."""
+    text = _LINK.sub(
+        lambda m: m.group(2) if m.group(1) in ("", m.group(2)) else f"{m.group(1)} ({m.group(2)})", markdown
+    )
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _STRONG.sub(r"\2", text)
+    text = _EMPHASIS.sub(r"\1", text)
+    text = _CODE.sub(r"\1", text)
+    return _HEADING.sub("", text).strip()
+
+
+def bibtex(s: Any) -> tuple[str, bool]:
+    """The model's citation as BibTeX, and whether it had to be wrapped: BibTeX stays, plain text is a @misc `note`."""
+    m = s.model
+    if not m.citation or m.citation.lstrip().startswith("@"):
+        return m.citation or "", False
+    fields = [
+        ("author", " and ".join("{" + _bibtex(d.name) + "}" for d in m.developers)),
+        ("title", "{" + _bibtex(f"{m.name} {m.version}") + "}"),
+        ("year", "{" + str(m.release_date.year) + "}"),
+        ("note", "{" + _bibtex(m.citation) + "}"),
+    ]
+    if m.papers:
+        fields.append(("url", "{" + _bibtex(m.papers[0]) + "}"))
+    body = ",\n".join(
+        f"  {name} = {{{value}}}" if name == "author" else f"  {name} = {value}" for name, value in fields
+    )
+    return f"@misc{{{m.id},\n{body}\n}}", True
+
+
+def _bibtex(text: str) -> str:
+    return " ".join(text.replace("{", "(").replace("}", ")").split())

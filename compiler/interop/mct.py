@@ -9,10 +9,10 @@ from typing import Any, TypeGuard
 
 from compiler._util.paths import display_path
 from compiler.errors import SourceError
+from compiler.interop.hf_card import as_list, iso_date, number, spdx
 from compiler.interop.importing import Imported, slug
 
 _VERSION = re.compile(r"^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z.+-]+)?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _URL = re.compile(r"^https?://[^\s<>\"']+$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
 _SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")
@@ -79,8 +79,9 @@ class _Mapper:
         for r in refs:
             if r not in papers:
                 self.imp.keep("model_details.references", r)
-        citations = d.pop("citations", None) or ([{"citation": d.pop("citation")}] if "citation" in d else [])
-        texts = [c.get("citation") for c in citations if isinstance(c, dict) and c.get("citation")]
+        citations = d.pop("citations", None) or as_list(d.pop("citation", None))
+        texts = [c.get("citation") if isinstance(c, dict) else c for c in citations]
+        texts = [t for t in texts if isinstance(t, str) and t.strip()]
         if texts:
             model["citation"] = "\n\n".join(str(t) for t in texts)
         for key, value in d.items():
@@ -93,8 +94,11 @@ class _Mapper:
             model["version"] = entry["version"] = name
         elif name is not None:
             self.imp.keep("model_details.version.name", name)
-        if isinstance(when, str) and _DATE.match(when[:10]):
-            model["release_date"] = entry["date"] = when[:10]
+        day = iso_date(when) if isinstance(when, str) else None
+        if day:
+            model["release_date"] = entry["date"] = day
+            if day != when:
+                self.imp.keep("model_details.version.date (as written)", when)
         elif when is not None:
             self.imp.keep("model_details.version.date", when)
         if diff:
@@ -105,8 +109,9 @@ class _Mapper:
             self.imp.keep(f"model_details.version.{key}", value)
 
     def license(self, model: dict[str, Any], single: Any, many: Any) -> None:
+        listed = single if isinstance(single, list) else many  # 0.0.2 cards also write `license: [{...}]`
         entries = (
-            [{"identifier": single}] if isinstance(single, str) else [x for x in many or [] if isinstance(x, dict)]
+            [{"identifier": single}] if isinstance(single, str) else [x for x in listed or [] if isinstance(x, dict)]
         )
         ids = [str(e["identifier"]) for e in entries if e.get("identifier")]
         for e in entries:
@@ -115,11 +120,11 @@ class _Mapper:
         if not ids and entries:
             model["license"] = "LicenseRef-Custom"
         elif ids:
-            spdx = ["LicenseRef-Proprietary" if i.lower() == "proprietary" else i for i in ids]
-            valid = [i for i in spdx if _SPDX.match(i) or i.startswith("LicenseRef-")]
+            named = ["LicenseRef-Proprietary" if i.lower() == "proprietary" else spdx(i) or i for i in ids]
+            valid = [i for i in named if _SPDX.match(i) or i.startswith("LicenseRef-")]
             if valid:
                 model["license"] = " AND ".join(valid)
-            for i in spdx:
+            for i in named:
                 if i not in valid:
                     self.imp.keep("model_details.licenses.identifier", i)
 
@@ -197,6 +202,11 @@ class _Mapper:
             self.imp.keep(f"quantitative_analysis.{key}", value)
 
     def metric(self, m: Any, metrics: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        # MCT 0.0.2 writes values, bounds and thresholds as strings ("0.9"): read them as the numbers they are.
+        if isinstance(m, dict):
+            m = {k: _numeric(v) if k in ("value", "threshold") else v for k, v in m.items()}
+            if isinstance(m.get("confidence_interval"), dict):
+                m["confidence_interval"] = {k: _numeric(v) for k, v in m["confidence_interval"].items()}
         value = m.get("value") if isinstance(m, dict) else None
         ci = m.get("confidence_interval") if isinstance(m, dict) else None
         if not isinstance(m, dict) or not m.get("type") or not (_number(value) or isinstance(ci, dict)):
@@ -277,6 +287,11 @@ def _descriptions(items: Any) -> list[str]:
 
 def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _numeric(value: Any) -> Any:
+    found = number(value) if isinstance(value, str) else None
+    return value if found is None else found
 
 
 def _op_id(threshold: float) -> str:

@@ -42,10 +42,15 @@ def test_hf_card_with_model_index(project: Path, cli: Callable[..., Any]) -> Non
     s = model(project, "review-sentiment")
     assert (s.model.name, s.model.license, s.model.type) == ("Review Sentiment", "MIT", "transformer encoder")
     assert s.model.languages == ["en", "de"] and s.model.keywords == ["sentiment", "reviews"]
-    assert [(d.id, d.name, d.role) for d in s.datasets] == [("acme-product-reviews", "Product Reviews", "test")]
+    # The front matter's `datasets` are the training data (the Hub's definition); the model-index one is the test
+    # split of its `en` config, a dataset of its own.
+    assert [(d.id, d.name, d.role, d.version) for d in s.datasets] == [
+        ("acme-product-reviews", "acme/product-reviews", "train", None),
+        ("acme-product-reviews-en-test", "Product Reviews", "test", "en config, test split"),
+    ]
     assert [(r.metric, r.value, r.dataset) for r in s.evaluation.results] == [
-        ("accuracy", 0.912, "acme-product-reviews"),
-        ("f1", 0.905, "acme-product-reviews"),
+        ("accuracy", 0.912, "acme-product-reviews-en-test"),
+        ("f1", 0.905, "acme-product-reviews-en-test"),
     ]
     assert s.system.training.hyperparameters == {"learning_rate": 2e-05, "epochs": 3}
     assert s.system.pretrained[0].name == "distilbert-base-uncased"
@@ -59,8 +64,7 @@ def test_hf_unknown_fields_are_kept_and_listed(project: Path, cli: Callable[...,
     kept = yaml.safe_load((project / "content" / "reviews" / UNMAPPED_FILE).read_text())["unmapped"]
     assert kept["front matter: pipeline_tag"] == "text-classification"
     assert kept["front matter: widget"] == [{"text": "I love this product"}]
-    assert kept["model-index task"] == {"type": "text-classification", "name": "Text Classification"}
-    assert kept["model-index dataset acme/product-reviews"] == {"config": "en"}
+    assert "model-index task" not in kept  # its type is the card's pipeline_tag, kept above
     assert kept["Model Description: Shared by"] == "Acme Analytics ML team"
     assert kept["section: Recommendations"] == "Review a sample of routed tickets every week."
     assert kept["section: Environmental Impact"] == "- **Hardware Type:** 1x A100\n- **Hours used:** 2"
@@ -143,11 +147,14 @@ def values(node: Any, path: str) -> list[Any]:
 
 def assert_round_trip(original: Source, project: Path) -> Source:
     card = project / "README.md"
-    card.write_text(export(original, "hf").text)
+    exported = export(original, "hf")
+    card.write_text(exported.text)
     write_import(project / "content", original.model.id, read_hf(card))
     imported = model(project, original.model.id)
+    reported = {loss.field for loss in exported.losses}  # what the loss report says is dropped or changed
     for path, _ in mapping("hf"):
-        assert values(imported, path) == values(original, path), path
+        if path not in reported:
+            assert values(imported, path) == values(original, path), path
 
     def result_key(r: Any) -> str:
         keys = ("metric", "dataset", "operating_point", "slice", "value", "ci_low", "ci_high", "n")
@@ -159,7 +166,8 @@ def assert_round_trip(original: Source, project: Path) -> Source:
 
 def test_hf_round_trip_gives_back_every_carried_field(project: Path) -> None:
     assert_round_trip(Source.model_validate(full_source(minimal_source("cxr"))), project)
-    assert not (project / "content" / "cxr" / UNMAPPED_FILE).exists()
+    kept = yaml.safe_load((project / "content" / "cxr" / UNMAPPED_FILE).read_text())["unmapped"]
+    assert kept == {"front matter: pipeline_tag": "image-classification"}  # the Hub task has no field of its own
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from compiler.interop.losses import (
+    CHANGED,
     MISSING,
     NOT_CARRIED,
     UNRESOLVED,
@@ -108,3 +109,13 @@ def test_the_collector_notes_unresolved_numbers_and_invented_required_fields() -
 
 def test_numbers_are_written_in_their_shortest_exact_form() -> None:
     assert [fmt_number(v) for v in (120.0, 0.91, 1e-07, -3.0)] == ["120", "0.91", "1e-07", "-3"]
+
+
+def test_a_changed_field_is_reported_between_unresolved_and_not_carried() -> None:
+    notes = Collector("CHAI")
+    notes.changed("evaluation.results[].value", "proportions are written in percent", 3)
+    notes.missing("Model Card > Owner", "model.owner")
+    lost = Loss("lifecycle", NOT_CARRIED, "CHAI has no place for it", 2)
+    ordered = sort_losses([lost, *notes.losses])
+    assert [loss.kind for loss in ordered] == [MISSING, CHANGED, NOT_CARRIED]
+    assert ordered[1].format() == "evaluation.results[].value (3 values): proportions are written in percent"
