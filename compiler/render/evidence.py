@@ -12,7 +12,13 @@ from typing import Any
 
 from compiler.render.formats import number
 from compiler.schema import Source
-from compiler.schema.governance import MlflowSource, PredictionsSource, TimeseriesSource
+from compiler.schema.governance import (
+    EvidenceSource,
+    MlflowSource,
+    PredictionsSource,
+    SagemakerSource,
+    TimeseriesSource,
+)
 
 
 @dataclass(frozen=True)
@@ -21,11 +27,11 @@ class EvidenceRow:
 
     id: str
     kind: str
-    """mlflow, wandb, file, predictions or timeseries."""
+    """mlflow, wandb, sagemaker, neptune, file, predictions or timeseries."""
     location: str
-    """Where it is read from: the tracking URI of an MLflow store, else the path."""
+    """Where it is read from: the tracking URI of an MLflow store, a SageMaker endpoint (or region), else the path."""
     location_field: str
-    """The source field that holds the location: `tracking_uri` or `path`."""
+    """The source field that holds the location: `tracking_uri`, `endpoint_url`, `region` or `path`."""
     synthetic: bool
     """A predictions file or time series marked as synthetic demonstration data."""
 
@@ -52,10 +58,18 @@ def evidence_rows(source: Source) -> list[EvidenceRow]:
     """The declared evidence sources, in source order."""
     rows = []
     for declared in source.evidence.sources:
-        field = "tracking_uri" if isinstance(declared, MlflowSource) else "path"
         synthetic = isinstance(declared, (PredictionsSource, TimeseriesSource)) and declared.synthetic
-        rows.append(EvidenceRow(declared.id, declared.kind, getattr(declared, field), field, synthetic))
+        rows.append(EvidenceRow(declared.id, declared.kind, *_location(declared), synthetic))
     return rows
+
+
+def _location(declared: EvidenceSource) -> tuple[str, str]:
+    """Where a source is read from, and the source field that says so."""
+    if isinstance(declared, MlflowSource):
+        return declared.tracking_uri, "tracking_uri"
+    if isinstance(declared, SagemakerSource):
+        return (declared.endpoint_url, "endpoint_url") if declared.endpoint_url else (declared.region, "region")
+    return declared.path, "path"
 
 
 def computed_rows(provenance: Mapping[str, Any]) -> list[ComputedRow]:

@@ -4,6 +4,7 @@ A signal's `history` names a series rather than one value:
 
     mlflow://[<source>@]<run_id>/metrics/<key>[?history]   every logged value of a metric (by step, or time)
     wandb://[<source>@]<run>/history/<key>                 every logged value of a W&B run's metric
+    neptune://[<source>@]<run>/<field/path>                every logged value of a Neptune run's float series
     file://<path-or-source-id>#/<column>                   a CSV time series column (first column: date or step)
 
 The series is written into the lock (`histories`, keyed by the reference), so a build draws the trend
@@ -69,14 +70,15 @@ def resolve_history(text: str, context: ModelContext, readers: Any) -> dict[str,
     if ref.scheme == "mlflow":
         body = ref.body.removesuffix(HISTORY_SUFFIX)
         return mlflow_history(readers.get("mlflow"), Reference(ref.text, ref.scheme, ref.source, body, ref.fragment))
-    if ref.scheme == "wandb":
-        steps, values, provenance = readers.get("wandb").history(ref)
+    if ref.scheme in ("wandb", "neptune"):
+        steps, values, provenance = readers.get(ref.scheme).history(ref)
         return series("step", steps, values, provenance)
     if ref.scheme == "file":
         return csv_history(context, ref)
     raise FactError(
         f"a history cannot come from {ref.scheme}:// references",
-        "use mlflow://<run>/metrics/<key>?history, wandb://<run>/history/<key> or file://<csv>#/<column>",
+        "use mlflow://<run>/metrics/<key>?history, wandb://<run>/history/<key>, neptune://<run>/<field/path> "
+        "or file://<csv>#/<column>",
     )
 
 

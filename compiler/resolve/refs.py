@@ -13,6 +13,10 @@ A fact reference is a plain YAML string, so a source stays readable without docs
                                                       '/<column>=<value>/<column>'
     wandb://[<source>@]<run>/summary|config/<key>     a W&B run's summary or config value (readers/wandb.py)
     wandb://[<source>@]<run>/history/<key>?step=<n>   the value a W&B run logged at step n
+    sagemaker://[<source>@]<group>/<version>[/…]      a SageMaker model package version, its ModelMetrics
+                                                      reports, customer metadata, training job (readers/sagemaker.py)
+    neptune://[<source>@]<run>/<field/path>[?step=<n>]
+                                                      a Neptune run's field or float series (readers/neptune.py)
     computed://<source>/<metric>[@<operating-point>][?<factor>=<level>&…][#value|ci_low|ci_high|n]
 
 `<source>` is the id of a declared evidence source. It may be left out when the model declares exactly
@@ -100,7 +104,10 @@ class Occurrence:
 def parse(text: str) -> Reference:
     """Split a reference into its parts; raise FactError when it is malformed."""
     if not is_fact_ref(text):
-        raise FactError("not a fact reference", "write mlflow://…, file://…, computed://… or wandb://…")
+        raise FactError(
+            "not a fact reference",
+            "write mlflow://…, wandb://…, sagemaker://…, neptune://…, file://… or computed://…",
+        )
     scheme, rest = text.split("://", 1)
     body, _, fragment = rest.partition("#")
     source = None

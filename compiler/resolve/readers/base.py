@@ -14,9 +14,19 @@ from typing import Any, ClassVar
 from compiler.resolve.refs import FactError, Reference
 from compiler.resolve.trackers import CallLimits
 from compiler.schema import Source
-from compiler.schema.governance import FileSource, MlflowSource, PredictionsSource, TimeseriesSource, WandbSource
+from compiler.schema.governance import (
+    FileSource,
+    MlflowSource,
+    NeptuneSource,
+    PredictionsSource,
+    SagemakerSource,
+    TimeseriesSource,
+    WandbSource,
+)
 
-EvidenceSource = MlflowSource | WandbSource | FileSource | PredictionsSource | TimeseriesSource
+EvidenceSource = (
+    MlflowSource | WandbSource | SagemakerSource | NeptuneSource | FileSource | PredictionsSource | TimeseriesSource
+)
 
 
 @dataclass(frozen=True)

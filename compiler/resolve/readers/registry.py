@@ -17,6 +17,8 @@ READERS: dict[str, tuple[str, str]] = {
     "file": ("files", "FileReader"),
     "computed": ("predictions", "PredictionsReader"),
     "wandb": ("wandb", "WandbReader"),
+    "sagemaker": ("sagemaker", "SagemakerReader"),
+    "neptune": ("neptune", "NeptuneReader"),
 }
 
 
