@@ -17,7 +17,7 @@ from compiler.config.audiences import Audience
 from compiler.load.reader import LoadedModel
 from compiler.render import evidence, formats, monitoring, results, tables
 from compiler.render.crossref import CrossReference, Heading, Reads
-from compiler.render.diagrams import container_diagram
+from compiler.render.diagrams import container_diagram, file_figure
 from compiler.render.document import DocumentMeta
 from compiler.render.plots import cached_subgroup_plot, figure
 from compiler.render.view import FieldError, unwrap, wrap
@@ -339,22 +339,28 @@ class TemplateAPI(CrossReference):
         """The architecture diagrams: the hand-written ones, plus a container diagram generated from the
         declared components and flows when none is at container level.
 
-        Each has `id`, `title`, `alt` (text alternative), `mermaid` (the diagram's text) and `generated`.
+        Each has `id`, `title`, `alt` (text alternative), `mermaid` (the diagram's text, or none), `figure` (an
+        exported SVG or PNG as a captioned figure, or none) and `generated`.
 
         Example:
-            {% for d in diagrams() %}{{ mermaid(d.mermaid) }}
-            **{{ d.title }}.** {{ d.alt }}
+            {% for d in diagrams() %}{% if d.figure %}{{ d.figure }}{% else %}{{ mermaid(d.mermaid) }}
+            **{{ d.title }}.** {{ d.alt }}{% endif %}
             {% endfor %}
         """
         arch = self.source.system.architecture
-        found = [
-            {"id": d.id, "title": d.title, "alt": d.alt, "mermaid": d.mermaid, "generated": False}
-            for d in arch.diagrams
-        ]
+        found = []
+        for index, d in enumerate(arch.diagrams):
+            shown = None
+            if d.file is not None:
+                asset, data, shown = file_figure(self.model.loaded, index, d)
+                self.assets[asset] = data
+            found.append(
+                {"id": d.id, "title": d.title, "alt": d.alt, "mermaid": d.mermaid, "figure": shown, "generated": False}
+            )
         if not any(d.level == "container" for d in arch.diagrams):
             generated = container_diagram(arch)
             if generated is not None:
-                found.insert(0, {"generated": True, **generated})
+                found.insert(0, {"generated": True, "figure": None, **generated})
         return found
 
     def mermaid(self, text: Any) -> Markup:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from compiler.schema.base import Identifier, Markdown, Node, Number, Text
 
@@ -104,26 +104,57 @@ class Diagram(Node):
         examples=["container", "sequence"],
     )
     """C4 level or kind of the diagram."""
-    mermaid: str = Field(
+    mermaid: str | None = Field(
+        default=None,
         min_length=1,
         max_length=20_000,
         examples=["flowchart LR\n  pacs[PACS] --> gw[DICOM gateway] --> clf[Classifier]\n"],
     )
-    """Mermaid source text."""
+    """Mermaid source text (give either `mermaid` or `file`)."""
+    file: str | None = Field(default=None, max_length=300, examples=["diagrams/containers.svg", "diagrams/flow.png"])
+    """An SVG or PNG exported from Lucidchart, Miro or draw.io, relative to the model's folder (give either `mermaid`
+    or `file`). An SVG is rebuilt from an allow-list: no script, links, outside references or `foreignObject`
+    (draw.io's text fallback is kept). A `.drawio` file is not read: export it as SVG (File > Export as > SVG)."""
     alt: Text = Field(examples=["Images flow from the PACS to the DICOM gateway, then to the classifier."])
     """Text alternative for readers who cannot see the diagram."""
 
     @field_validator("mermaid")
     @classmethod
-    def _inert(cls, text: str) -> str:
+    def _inert(cls, text: str | None) -> str | None:
         # The site runs Mermaid in the reader's browser: an HTML label there fetches its images even
         # at securityLevel strict, and init directives and click lines change what a diagram may do.
         for pattern, what in _MERMAID_REFUSED:
-            found = pattern.search(text)
+            found = pattern.search(text or "")
             if found:
                 raise ValueError(f"Mermaid {what} are not allowed (found {found.group(0).strip()!r})")
         return text
 
+    @field_validator("file")
+    @classmethod
+    def _exported_image(cls, path: str | None) -> str | None:
+        if path is None:
+            return None
+        if path.lower().endswith(".drawio"):
+            raise ValueError(
+                "a .drawio file cannot be drawn without draw.io itself: export it as SVG "
+                "(File > Export as > SVG) and name the .svg file"
+            )
+        if not _DIAGRAM_FILE.fullmatch(path):
+            raise ValueError(
+                f"{path!r} is not a path to an .svg or .png file inside the model's folder "
+                "(relative, with '/' between folders, no '..')"
+            )
+        return path
+
+    @model_validator(mode="after")
+    def _one_drawing(self) -> Diagram:
+        if (self.mermaid is None) == (self.file is None):
+            raise ValueError("give exactly one of `mermaid` (the diagram's text) and `file` (an exported SVG or PNG)")
+        return self
+
+
+_DIAGRAM_FILE = re.compile(r"[\w][\w .@+-]*(?:/[\w][\w .@+-]*)*\.(?:svg|png)", re.IGNORECASE)
+"""A relative path, each part starting with a letter, digit or underscore (no hidden files, no '..')."""
 
 _MERMAID_REFUSED = [
     (re.compile(r"(?<!<)<(?!<|br\s*/?>)\s*/?\s*[a-zA-Z!?]", re.IGNORECASE), "HTML tags other than <br>"),
@@ -143,7 +174,8 @@ class Architecture(Node):
     flows: list[Flow] = Field(default_factory=list)
     """Data flows between components."""
     diagrams: list[Diagram] = Field(default_factory=list)
-    """Hand-written Mermaid diagrams; a container diagram is generated from components and flows when absent."""
+    """Hand-written Mermaid diagrams and exported images; a container diagram is generated from components and flows
+    when none is at container level."""
 
 
 class PretrainedComponent(Node):
