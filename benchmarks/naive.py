@@ -44,7 +44,7 @@ def run(project: Path, out: Path, *, pdf: bool, audience_names: list[str]) -> in
             pdfs[doc.slug].parent.mkdir(parents=True, exist_ok=True)
             pdfs[doc.slug].write_bytes(b"%PDF-1.7\n")
         site_docs = [d for d in documents if "site" in d.audience.config.outputs]
-        nav = _write_pages(SiteInput(site_docs, models, chosen, pdfs), docs)
+        nav = _write_pages(SiteInput(site_docs, models, chosen, pdfs), docs, None)  # no cache
         _mkdocs(project / "mkdocs.yml", docs, out / "site", nav)
         for doc in pdf_docs:
             _weasyprint(doc, pdfs[doc.slug], Path(tmp) / "assets" / doc.slug, Path(tmp) / "diagrams")

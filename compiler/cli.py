@@ -63,10 +63,12 @@ class Settings:
     @classmethod
     def from_project(cls) -> Settings:
         """The defaults of this repository: docs-compile.yaml's folders when it has the file, else the built-in."""
-        from compiler.config.project import CONFIG_FILE, load_config
+        from compiler._util.paths import PROJECT_CONFIG
 
-        if not Path(CONFIG_FILE).is_file():
-            return cls()
+        if not Path(PROJECT_CONFIG).is_file() or _HELP.intersection(sys.argv[1:]):
+            return cls()  # help shows the built-in defaults, without importing the settings' schema: it stays quick
+        from compiler.config.project import load_config
+
         config = load_config()
         audiences = Path(config.audiences) if config.audiences is not None else None
         mkdocs = config.mkdocs if config.mkdocs is False or config.mkdocs is None else Path(config.mkdocs)
@@ -79,6 +81,7 @@ class Settings:
         )
 
 
+_HELP = frozenset({"--help", "-h"})
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Settings field -> (option names, click attributes); the field name is the option's parameter name.

@@ -57,8 +57,8 @@ def command(
 
     Writes <out>/site/ (static site), <out>/pdf/<model-id>/<audience>.pdf, <out>/exports/ and
     <out>/manifest.json. The previous <out> is replaced only when the whole build succeeded.
-    Documents, diagrams, plots and PDFs whose inputs did not change are taken from the build cache;
-    when no input changed at all, <out> is kept as it is.
+    Documents, diagrams, plots, site pages, exports and PDFs whose inputs did not change are taken
+    from the build cache; when no input changed at all, <out> is kept as it is.
     """
     from compiler.build import available_cpus, build
 

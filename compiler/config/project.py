@@ -12,12 +12,12 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from compiler._util.paths import display_path
+from compiler._util.node import Node
+from compiler._util.paths import PROJECT_CONFIG, display_path
 from compiler.errors import ConfigError, Problem
 from compiler.load.reader import load_yaml
-from compiler.schema.base import Node
 
-CONFIG_FILE = "docs-compile.yaml"
+CONFIG_FILE = PROJECT_CONFIG
 
 Severity = Literal["error", "warning", "off"]
 RuleName = Literal[

@@ -22,13 +22,16 @@ from markupsafe import Markup
 
 from compiler._util.paths import display_path
 from compiler._util.safe_open import read_text
+from compiler.cache import Cache
 from compiler.config.audiences import Audience
 from compiler.errors import ConfigError, Location, Problem
 from compiler.publish.mkdocs_config import check_config_file
 from compiler.publish.mkdocs_errors import config_error
+from compiler.publish.site_cache import cached_pages, shell_digest
 from compiler.publish.site_config import SiteConfiguration, copy_extra_pages, load_site_config
 from compiler.render.document import Document
-from compiler.render.engine import RenderInput, render_datasheet, render_page
+from compiler.render.engine import RenderInput, render_page
+from compiler.render.incremental import datasheet_page, template_digests
 from compiler.render.markup import MARKDOWN_EXTENSIONS, extension_configs, sanitize_html
 
 MERMAID_JS = "assets/javascripts/mermaid.min.js"
@@ -68,20 +71,21 @@ def nav_title(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def write_site(site: SiteInput, site_dir: Path, config: SiteConfiguration) -> list[str]:
+def write_site(site: SiteInput, site_dir: Path, config: SiteConfiguration, cache: Cache | None = None) -> list[str]:
     """Build the site into site_dir with the packaged base mkdocs.yml and the repository's own merged over it;
-    returns MkDocs' warnings (sorted)."""
+    returns MkDocs' warnings (sorted). Pages whose inputs did not change come from the cache (site_cache.py)."""
     if config.own is not None:
         check_config_file(config.own)
     with tempfile.TemporaryDirectory(prefix="docs-compile-pages-") as tmp:
         docs, theme = Path(tmp) / "pages", Path(tmp) / "theme"
-        nav = _write_pages(site, docs)
+        nav = _write_pages(site, docs, cache)
         copy_extra_pages(config, docs, {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()})
-        return _mkdocs_build(config, docs, theme, site_dir, nav)
+        return _mkdocs_build(config, docs, theme, site_dir, nav, cache)
 
 
-def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
+def _write_pages(site: SiteInput, docs: Path, cache: Cache | None) -> list[Any]:
     """Write every page and file of the site into docs; returns the navigation."""
+    sheets = _Datasheets(cache, template_digests(site.audiences), site.audiences)
     _write(docs / MERMAID_JS, _mermaid_js())
     _write(docs / SITE_CSS, (_CSS + _shared_css(site.audiences)).encode())
     by_model: dict[str, list[Document]] = {}
@@ -93,7 +97,7 @@ def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
         documents = by_model.get(model.source.model.id, [])
         if not documents:
             continue
-        model_nav, entry = _write_model(site, model, documents, docs)
+        model_nav, entry = _write_model(site, model, documents, docs, sheets)
         nav.append({nav_title(model.source.model.name): model_nav})
         catalog_entries.append(entry)
     if len(catalog_entries) > NAV_MODEL_LIMIT:
@@ -109,7 +113,7 @@ def _write_pages(site: SiteInput, docs: Path) -> list[Any]:
 
 
 def _write_model(
-    site: SiteInput, model: RenderInput, documents: list[Document], docs: Path
+    site: SiteInput, model: RenderInput, documents: list[Document], docs: Path, datasheets: _Datasheets
 ) -> tuple[list[Any], dict[str, Any]]:
     """A model's document pages, datasheets and model page; returns its navigation and its catalog entry."""
     model_id = model.source.model.id
@@ -119,7 +123,7 @@ def _write_model(
         page, row = _write_document(site, doc, docs)
         model_nav.append({nav_title(doc.audience.config.title): page})
         doc_rows.append(row)
-    sheets = _write_datasheets(model, documents, docs)
+    sheets = _write_datasheets(model, documents, docs, datasheets)
     if sheets:
         model_nav.append({"Datasheets": [{nav_title(s["name"]): s["path"]} for s in sheets]})
     model_page = render_page(
@@ -159,7 +163,18 @@ def _write_document(site: SiteInput, doc: Document, docs: Path) -> tuple[str, di
     return page, row
 
 
-def _write_datasheets(model: RenderInput, documents: list[Document], docs: Path) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class _Datasheets:
+    """What datasheet pages are found by in the build cache (incremental.datasheet_page)."""
+
+    cache: Cache | None
+    templates: dict[str, str]
+    audiences: list[Audience]
+
+
+def _write_datasheets(
+    model: RenderInput, documents: list[Document], docs: Path, datasheets: _Datasheets
+) -> list[dict[str, str]]:
     """Datasheet pages, for the first audience of this model that has a datasheet page template."""
     audience = next((d.audience for d in documents if _has_own_template(d.audience, DATASHEET_TEMPLATE)), None)
     if audience is None:
@@ -167,7 +182,8 @@ def _write_datasheets(model: RenderInput, documents: list[Document], docs: Path)
     sheets = []
     for i, dataset in enumerate(model.source.datasets):
         path = f"{model.source.model.id}/datasheets/{dataset.id}.md"
-        _write(docs / path, render_datasheet(model, audience, i).encode())
+        page = datasheet_page(model, audience, i, datasheets.cache, datasheets.templates, datasheets.audiences)
+        _write(docs / path, page.encode())
         sheets.append({"name": dataset.name, "path": path})
     return sheets
 
@@ -299,7 +315,9 @@ class _Collect(logging.Handler):
             self.errors.append(record.getMessage())
 
 
-def _mkdocs_build(site_config: SiteConfiguration, docs: Path, theme: Path, site_dir: Path, nav: list[Any]) -> list[str]:
+def _mkdocs_build(
+    site_config: SiteConfiguration, docs: Path, theme: Path, site_dir: Path, nav: list[Any], cache: Cache | None
+) -> list[str]:
     from mkdocs.commands.build import build
     from mkdocs.exceptions import Abort, ConfigurationError
 
@@ -314,7 +332,8 @@ def _mkdocs_build(site_config: SiteConfiguration, docs: Path, theme: Path, site_
         config = load_site_config(site_config, overrides, extensions, theme)
         for name, plugin in _plugins().items():  # item by item: the collection registers each one's events
             config.plugins[name] = plugin
-        build(config)
+        with cached_pages(cache, config, shell_digest(site_config)):
+            build(config)
     except (ConfigurationError, Abort) as exc:  # click exceptions: they would exit 1 with MkDocs' words
         raise config_error(site_config.shown, exc, handler.errors) from None
     finally:

@@ -22,12 +22,14 @@ from compiler.cache import Cache, code_fingerprint, digest, print_fingerprint, s
 from compiler.config.audiences import Audience
 from compiler.errors import Problem, RenderError
 from compiler.render.document import Document
-from compiler.render.engine import RenderInput, document_meta, render_document
+from compiler.render.engine import RenderInput, document_meta, render_datasheet, render_document
+from compiler.render.plot_store import use_cache
 
 Progress = Callable[[str, Document | None], None]
 """Told of each stage as it starts (`(stage, None)`) and of each document a stage finished (`(stage, doc)`)."""
 RENDER_KIND = "render"
 BUILD_KIND = "build"
+DATASHEET_KIND = "datasheet"
 _MARKDOWN_TEMPLATES = (".md.j2",)
 
 
@@ -83,7 +85,8 @@ def render_all(
             slots.append(doc)
             keys.append(key)
     problems: list[Problem] = []
-    for m, results in _render_models(models, todo, every, jobs):
+    use_cache(cache)  # plots too, for documents rendered in this process
+    for m, results in _render_models(models, todo, every, jobs, cache.root if cache is not None else None):
         for (slot, _), (doc, found) in zip(todo[m], results, strict=True):
             problems.extend(found)
             if doc is None:
@@ -97,6 +100,27 @@ def render_all(
     if problems:
         raise RenderError(problems)
     return [doc for doc in slots if doc is not None]
+
+
+def datasheet_page(
+    model: RenderInput,
+    audience: Audience,
+    index: int,
+    cache: Cache | None,
+    templates: dict[str, str],
+    every: list[Audience],
+) -> str:
+    """The site page of the model's dataset at index (the audience's datasheet page template), from the cache when
+    nothing it depends on changed; `templates` is `template_digests(every)`."""
+    if cache is None:
+        return render_datasheet(model, audience, index)
+    key = digest(render_key(model, audience, every, templates), DATASHEET_KIND, index)
+    entry = cache.get(DATASHEET_KIND, key)
+    if entry is not None and "datasheet.md" in entry.files:
+        return entry.files["datasheet.md"].decode()
+    page = render_datasheet(model, audience, index)
+    cache.put(DATASHEET_KIND, key, {"datasheet.md": page.encode()}, {})
+    return page
 
 
 def _from_entry(model: RenderInput, audience: Audience, files: dict[str, bytes], meta: dict[str, Any]) -> Document:
@@ -115,7 +139,11 @@ Rendered = list[tuple[Document | None, list[Problem]]]
 
 
 def _render_models(
-    models: list[RenderInput], todo: dict[int, list[tuple[int, Audience]]], every: list[Audience], jobs: int
+    models: list[RenderInput],
+    todo: dict[int, list[tuple[int, Audience]]],
+    every: list[Audience],
+    jobs: int,
+    plots: Path | None,
 ) -> list[tuple[int, Rendered]]:
     """Render what is left, one task per model (its audiences share plots); in workers when it pays."""
     tasks = [(m, models[m], [a for _, a in todo[m]], every) for m in sorted(todo)]
@@ -126,12 +154,17 @@ def _render_models(
     # spawn, as for the PDFs: workers start clean, whatever threads the caller runs.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
-        futures = [pool.submit(render_model, model, chosen, all_) for _, model, chosen, all_ in tasks]
+        futures = [pool.submit(render_model, model, chosen, all_, plots) for _, model, chosen, all_ in tasks]
         return [(task[0], future.result()) for task, future in zip(tasks, futures, strict=True)]
 
 
-def render_model(model: RenderInput, audiences: list[Audience], every: list[Audience]) -> Rendered:
-    """Worker entry point: one model's documents for the given audiences; errors come back as problems."""
+def render_model(
+    model: RenderInput, audiences: list[Audience], every: list[Audience], plots: Path | None = None
+) -> Rendered:
+    """Worker entry point: one model's documents for the given audiences; errors come back as problems. Plots are
+    kept in the build cache under `plots` when it is given (plot_store.py)."""
+    if plots is not None:
+        use_cache(plots)
     results: Rendered = []
     for audience in audiences:
         try:

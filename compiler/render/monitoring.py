@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from compiler.render.plot_store import stored_plot
 from compiler.render.plots import svg_style
 from compiler.schema import Source
 from compiler.schema.system import Signal
@@ -181,6 +182,12 @@ def _describe(signal: Signal, threshold: float, series: _Series, entry: dict[str
     return alt, caption
 
 
+def _trend_plot(signal: Signal, threshold: float, series: _Series, crossings: list[int]) -> bytes:
+    """trend_svg, drawn once for the same data (plot_store.py)."""
+    parts = ("trend", signal.model_dump(), threshold, series, crossings)
+    return stored_plot(parts, lambda: (trend_svg(signal, threshold, series, crossings), ""))[0]
+
+
 def trends(source: Source, histories: dict[str, dict[str, Any]]) -> list[Trend]:
     """A trend for every monitoring signal with a history, in source order.
 
@@ -204,7 +211,7 @@ def trends(source: Source, histories: dict[str, dict[str, Any]]) -> list[Trend]:
             Trend(
                 signal_id=signal.id,
                 filename=f"trend-{signal.id}.svg",
-                svg=trend_svg(signal, threshold, series, crossings),
+                svg=_trend_plot(signal, threshold, series, crossings),
                 alt=alt,
                 caption=caption,
                 crossed=bool(crossings),

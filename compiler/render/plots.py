@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import textwrap
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from compiler.render.formats import format_value
+from compiler.render.plot_store import stored_plot
 from compiler.schema import Metric, Result
 
 
@@ -96,26 +96,16 @@ def subgroup_plot(
     return buffer.getvalue(), alt
 
 
-_PLOTS: dict[str, tuple[bytes, str]] = {}
-
-
 def cached_subgroup_plot(
     metric: Metric, factor: str, rows: list[Result], overall: Result | None, operating_point: str | None
 ) -> tuple[bytes, str]:
-    """subgroup_plot, drawn once per process for the same inputs (audiences of one model share their plots)."""
-    key = hashlib.sha256(
-        repr(
-            (
-                metric.model_dump(),
-                factor,
-                [r.model_dump() for r in rows],
-                overall and overall.model_dump(),
-                operating_point,
-            )
-        ).encode()
-    ).hexdigest()
-    if key not in _PLOTS:
-        if len(_PLOTS) > 64:
-            _PLOTS.clear()
-        _PLOTS[key] = subgroup_plot(metric, factor, rows, overall, operating_point)
-    return _PLOTS[key]
+    """subgroup_plot, drawn once for the same inputs (plot_store.py: in this process and in the build cache)."""
+    parts = (
+        "subgroups",
+        metric.model_dump(),
+        factor,
+        [r.model_dump() for r in rows],
+        overall and overall.model_dump(),
+        operating_point,
+    )
+    return stored_plot(parts, lambda: subgroup_plot(metric, factor, rows, overall, operating_point))
