@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from compiler.interop.chai_values import labels_of, note_units, value_json
 from compiler.interop.losses import NOT_STATED, Collector, bibtex, plain_text
 from compiler.schema import Source
-from compiler.schema.evaluation import Metric, Result
+from compiler.schema.evaluation import Result
 
 NAMESPACE = "https://mc.chai.org/v0.2/schema.xsd"
 SCHEMA_FILE = "chai-mc-schema-v0.2.xsd"
@@ -85,6 +85,7 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("evaluation.results[].value", "MetricResult/ValueJson estimate"),
     ("evaluation.results[].ci_low", "MetricResult/ValueJson lower (level 95)"),
     ("evaluation.results[].ci_high", "MetricResult/ValueJson upper (level 95)"),
+    ("evaluation.results[].sd", "MetricResult/ValueJson sd (kind mean_sd, when there is no interval)"),
     ("evaluation.results[].slice", "FairnessEquity (sliced results), Label"),
     ("evaluation.results[].dataset", "SafetyReliability (external datasets); Label (on <dataset name>)"),
     ("evaluation.results[].operating_point", "MetricResult/Label"),
@@ -97,6 +98,7 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("evaluation.repeatability", "KeyMetrics/SafetyReliability/Interpretation"),
     ("evaluation.evidence", "Resources/EvaluationReferences, Resources/ClinicalTrial"),
     ("model.papers", "Resources/PeerReviewedPublications"),
+    ("model.reimbursement", "Resources/ReimbursementStatus"),
     ("model.citation", "Bibliography (BibTeX as given, else a @misc entry with the citation as `note`)"),
 )
 
@@ -152,7 +154,8 @@ def _basic_and_release(card: _Card, s: Source) -> None:
     card.text(basic, "DeveloperContact", contact, "model.contact")
     release = card.group(card.root, "ReleaseInfo")
     card.text(release, "ReleaseStage", m.status, "model.status")
-    card.text(release, "ReleaseDate", m.release_date.isoformat(), "model.release_date")
+    released = m.release_date.isoformat() if m.release_date else None
+    card.text(release, "ReleaseDate", released, "model.release_date")
     card.text(release, "ReleaseVersion", m.version, "model.version")
     card.text(release, "GlobalAvailability", ", ".join(s.system.deployment_forms), "system.deployment_forms")
     if s.system.compatibility:
@@ -262,7 +265,7 @@ def _key_metrics(card: _Card, s: Source, collector: Collector) -> None:
     overall = [r for r in ev.results if not r.slice and r not in external]
     sliced = [r for r in ev.results if r.slice]
     metrics = card.group(card.root, "KeyMetrics")
-    labels = _labels(s)
+    labels = labels_of(s)
     for block in _blocks(s, overall, sliced, external):
         goal, interpretation, test_type, validation = _FIELDS[block.name]
         element = card.group(metrics, block.name)
@@ -274,7 +277,7 @@ def _key_metrics(card: _Card, s: Source, collector: Collector) -> None:
         tested = data or _tested(s, block.results)
         card.text(element, "TestingDataDescription", tested, f"evaluation.results[].dataset ({block.name})")
         card.text(element, "ValidationProcessAndJustification", block.validation, validation)
-    _note_units(s, collector)
+    note_units(s, collector)
 
 
 @dataclass
@@ -357,28 +360,13 @@ def _external_data(s: Source) -> str | None:
     return _bullets(lines) or None
 
 
-def _labels(s: Source) -> dict[int, str]:
-    """A label per result that tells it from every other: metric, subgroup, operating point and dataset."""
-    metrics = {m.id: m.name for m in s.evaluation.metrics}
-    datasets = {d.id: d.name for d in s.datasets}
-    labels: dict[int, str] = {}
-    seen: Counter[str] = Counter()
-    for r in s.evaluation.results:
-        where = [f"{k}={v}" for k, v in r.slice.items()] + ([f"at {r.operating_point}"] if r.operating_point else [])
-        label = metrics[r.metric] + (f" ({', '.join(where)})" if where else "")
-        label += f" on {datasets.get(r.dataset, r.dataset)}" if r.dataset else ""
-        seen[label] += 1
-        labels[id(r)] = label + (f" [{seen[label]}]" if seen[label] > 1 else "")
-    return labels
-
-
 def _results(card: _Card, block: Any, results: list[Result], s: Source, labels: dict[int, str]) -> None:
     holder = card.group(block, "Results")
     metrics = {m.id: m for m in s.evaluation.metrics}
     index = {id(r): i for i, r in enumerate(s.evaluation.results)}
     written = 0
     for r in results:
-        value = _value_json(r, index[id(r)], metrics[r.metric], card.collector)
+        value = value_json(r, index[id(r)], metrics[r.metric], card.collector)
         if value is None:
             continue
         item = card.group(holder, "MetricResult")
@@ -393,53 +381,6 @@ def _results(card: _Card, block: Any, results: list[Result], s: Source, labels: 
         card.group(item, "ValueJson").text = json.dumps({"kind": "single", "value": None}, separators=(",", ":"))
 
 
-def _value_json(r: Result, i: int, metric: Metric, collector: Collector) -> str | None:
-    """A result's ValueJson: proportions in percent with the unit '%', as CHAI's own examples write them."""
-    value = collector.number(r.value, f"evaluation.results[{i}].value")
-    if value is None:
-        return None
-    low = collector.number(r.ci_low, f"evaluation.results[{i}].ci_low")
-    high = collector.number(r.ci_high, f"evaluation.results[{i}].ci_high")
-    scale, unit = _unit(metric)
-    payload: dict[str, Any] = {"kind": "single", "value": _scaled(value, scale)}
-    if low is not None and high is not None:
-        payload = {"kind": "estimate_ci", "estimate": _scaled(value, scale), "lower": _scaled(low, scale)}
-        payload |= {"upper": _scaled(high, scale), "level": 95}
-    if unit:
-        payload["unit"] = unit
-    return json.dumps(payload, separators=(",", ":"))
-
-
-def _unit(metric: Metric) -> tuple[float, str | None]:
-    """(scale, unit): proportions become percent; a declared unit is kept; counts say so."""
-    if metric.unit:
-        return 1.0, metric.unit
-    if metric.kind == "proportion":
-        return 100.0, "%"
-    if metric.kind == "count":
-        return 1.0, "count"
-    return 1.0, None
-
-
-def _scaled(value: float, scale: float) -> float | int:
-    scaled = round(value * scale, 10)
-    return int(scaled) if scaled.is_integer() else scaled
-
-
-def _note_units(s: Source, collector: Collector) -> None:
-    metrics = {m.id: m for m in s.evaluation.metrics}
-    if s.evaluation.results:
-        collector.changed(
-            "evaluation.results[].metric", "the metric's id is written as its name", len(s.evaluation.results)
-        )
-    percent = [r for r in s.evaluation.results if _unit(metrics[r.metric])[0] != 1.0]
-    how = "proportions are written in percent (value × 100, unit '%'), as CHAI's examples write them"
-    for name in ("value", "ci_low", "ci_high"):
-        count = sum(getattr(r, name) is not None for r in percent)
-        if count:
-            collector.changed(f"evaluation.results[].{name}", how, count)
-
-
 def _resources(card: _Card, s: Source) -> None:
     resources_el = card.group(card.root, "Resources")
     evidence = s.evaluation.evidence
@@ -451,6 +392,7 @@ def _resources(card: _Card, s: Source) -> None:
     trials = _bullets(r for r, e in zip(refs, evidence, strict=True) if e.kind == "trial")
     card.text(resources_el, "ClinicalTrial", trials, "evaluation.evidence[kind=trial]", required=False)
     card.text(resources_el, "PeerReviewedPublications", _bullets(s.model.papers), "model.papers")
+    card.text(resources_el, "ReimbursementStatus", s.model.reimbursement, "model.reimbursement", required=False)
     consent = sorted({f"{d.name}: {d.collection.consent}" for d in s.datasets if d.collection.consent})
     card.text(resources_el, "PatientConsentOrDisclosure", _bullets(consent), "datasets[].collection.consent")
 

@@ -165,8 +165,9 @@ def _model_component(source: Source, collector: Collector) -> dict[str, Any]:
     }
     if m.keywords:
         component["tags"] = list(m.keywords)
+    released = [{"name": "docs-compile:release_date", "value": m.release_date.isoformat()}] if m.release_date else []
     component["properties"] = [
-        {"name": "docs-compile:release_date", "value": m.release_date.isoformat()},
+        *released,
         {"name": "docs-compile:domain", "value": m.domain},
         {"name": "docs-compile:risk_class", "value": m.risk_class},
     ]

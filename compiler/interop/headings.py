@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from compiler.interop.hf_card import labelled, spdx, table_facts, tables, yaml_scalar
+from compiler.interop.hf_card import items, labelled, own_rows, spdx, subject, table_facts, tables, yaml_scalar
 from compiler.interop.importing import UNSPECIFIED, Imported, slug
 
 # The parts of a source a section can fill.
@@ -53,7 +53,7 @@ EVALUATION = "evaluation"  # a heading over evaluation details: its own text res
 
 _TABLE: dict[str, str] = {
     DESCRIPTION: "model description | description | model details | model overview | overview | model summary"
-    " | summary | about",
+    " | summary | about | introduction",
     MODEL_TYPE: "model type",
     RELEASE_DATE: "release date | model date | date",
     VERSION: "model version | version",
@@ -151,7 +151,14 @@ def in_context(kind: str | None, parents: list[str | None]) -> str | None:
                 return TRAINING_DATA
             if parent in (EVALUATION, EVALUATION_DATA, RESULTS):
                 return EVALUATION_DATA
-        elif kind is None and parent in (INTENDED_USE, OUT_OF_SCOPE, LIMITATIONS, TRAINING_DATA, EVALUATION_DATA):
+        elif kind is None and parent in (
+            INTENDED_USE,
+            OUT_OF_SCOPE,
+            LIMITATIONS,
+            TRAINING_DATA,
+            EVALUATION_DATA,
+            RESULTS,
+        ):
             return parent
     if kind == DATA:
         return TRAINING_DATA
@@ -170,7 +177,6 @@ def model_name_from_title(title: str) -> str | None:
 
 # --- where a section's text goes ---------------------------------------------------------------------
 
-_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])[ \t]+(.*)$")
 _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
 _BIBTEX = re.compile(r"^\s*@\w+\s*[{(]")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
@@ -200,14 +206,6 @@ _LABELS = {
     "license": LICENSE,
     "version": VERSION,
 }
-
-
-def items(text: str) -> list[str]:
-    """A section as list items: its bullets, or else its paragraphs."""
-    bullets = [m.group(1).strip() for line in text.split("\n") if (m := _BULLET.match(line))]
-    if bullets:
-        return bullets
-    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
 class Sections:
@@ -250,8 +248,12 @@ class Sections:
         self.imp.confirm[UNSPECIFIED] = "TODO: the card names no dataset for these results"
         return UNSPECIFIED
 
-    def metric(self, name: str, display: Any = None) -> str:
-        mid = slug(name)
+    def metric(self, name: str, display: Any = None, distinct: bool = False) -> str:
+        """The id of a metric; `distinct`: names that differ get ids that differ ("HumanEval", "HumanEval+")."""
+        base = slug(name.replace("+", " plus").replace("#", " sharp") if distinct else name)
+        mid, n = base, 2
+        while distinct and self.metrics.get(mid, {}).get("name", display) != display:
+            mid, n = f"{base}-{n}", n + 1
         entry = self.metrics.setdefault(mid, {"id": mid})
         if isinstance(display, str) and display:
             entry["name"] = display
@@ -279,6 +281,8 @@ class Sections:
         if self.described:
             return text
         self.model["summary"], self.described = text, True
+        if named := subject(text):
+            self.model.setdefault("name", named)
         return ""
 
     def _append(self, part: dict[str, Any], key: str, text: str) -> None:
@@ -380,11 +384,18 @@ class Sections:
         if not unchanged or self.index_results:
             return text
         found, rest = tables(text)
-        kept = [t for t in found if not self.table_results(t)]
+        kept = [t for t in found if not self.table_results(t, title)]
         return "\n\n".join([rest, *("\n".join(" | ".join(r) for r in t) for t in kept)]).strip()
 
-    def table_results(self, table: list[list[str]]) -> bool:
-        """A table of numbers as results (rows datasets, columns metrics; or rows metrics): True when it was one."""
+    def table_results(self, table: list[list[str]], title: str = "") -> bool:
+        """A table of numbers as results (rows datasets, columns metrics; or rows metrics): True when it was one;
+        of a table that compares models, the card's own rows, on the benchmark its section names."""
+        rows = own_rows(table, self.model.get("name"))
+        if rows is not None:
+            ds = self.dataset(title, role="test")["id"] if title and rows else self.unspecified()
+            for name, value in rows:
+                self.results.append({"metric": self.metric(name, name, distinct=True), "value": value, "dataset": ds})
+            return bool(rows)
         found = table_facts(table)
         for metric, label, value in found:
             ds = self.dataset(label, role="test")["id"] if label else self.unspecified()

@@ -112,6 +112,7 @@ MAPPING: tuple[tuple[str, str], ...] = (
     ("evaluation.results[].ci_low", "### Results table: 95% CI (model-index has no place for intervals)"),
     ("evaluation.results[].ci_high", "### Results table: 95% CI"),
     ("evaluation.results[].n", "### Results table: n"),
+    ("evaluation.results[].sd", "### Results table: SD (model-index has no place for a standard deviation)"),
 )
 
 
@@ -276,7 +277,8 @@ def _description(source: Source) -> list[tuple[str, str]]:
     rows.append((MODEL_TYPE, m.type))
     if m.languages:
         rows.append((LANGUAGES, ", ".join(m.languages)))
-    rows += [(LICENSE, m.license), (VERSION, m.version), (RELEASE_DATE, m.release_date.isoformat())]
+    rows += [(LICENSE, m.license), (VERSION, m.version)]
+    rows += [(RELEASE_DATE, m.release_date.isoformat())] if m.release_date else []
     if source.system.pretrained:
         rows.append((FINETUNED_FROM, ", ".join(p.name for p in source.system.pretrained)))
     return rows
@@ -316,19 +318,24 @@ def _evaluation(source: Source, collector: Collector) -> list[str]:
 
 
 def results_table(source: Source, collector: Collector) -> list[str]:
-    """Every result with its slice, interval and n: what model-index cannot hold."""
+    """Every result with its slice, interval, standard deviation (a column only when a result has one) and n: what
+    model-index cannot hold."""
     names = {m.id: m.name for m in source.evaluation.metrics}
-    rows = ["| Metric | Dataset | Subgroup | Operating point | Value | 95% CI | n |", "|---|---|---|---|---|---|---|"]
+    with_sd = any(r.sd is not None for r in source.evaluation.results)
+    heads = ["Metric", "Dataset", "Subgroup", "Operating point", "Value", "95% CI", *(["SD"] if with_sd else []), "n"]
+    rows = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for i, r in enumerate(source.evaluation.results):
         value = collector.number(r.value, f"evaluation.results[{i}].value")
         if value is None:
             continue
         low = collector.number(r.ci_low, f"evaluation.results[{i}].ci_low")
         high = collector.number(r.ci_high, f"evaluation.results[{i}].ci_high")
+        sd = collector.number(r.sd, f"evaluation.results[{i}].sd")
         subgroup = ", ".join(f"{k}={v}" for k, v in r.slice.items()) or "overall"
         ci = f"{_scalar(low)} – {_scalar(high)}" if low is not None and high is not None else ""
         n = "" if r.n is None or isinstance(r.n, str) else str(r.n)
-        cells = [names[r.metric], r.dataset or "", subgroup, r.operating_point or "", _scalar(value), ci, n]
+        cells = [names[r.metric], r.dataset or "", subgroup, r.operating_point or "", _scalar(value), ci]
+        cells += [("" if sd is None else _scalar(sd)), n] if with_sd else [n]
         rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return rows if len(rows) > 2 else [NO_INFO]
 

@@ -148,11 +148,13 @@ def section_key(title: str) -> str:
 
 
 def table_row(line: str, names: dict[str, str]) -> dict[str, Any] | None:
-    """A row of the results table as a result (metric names -> ids in `names`); None when it does not parse."""
+    """A row of the results table as a result (metric names -> ids in `names`); None when it does not parse.
+
+    The table has an SD column before n only when a result has a standard deviation."""
     cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
-    if len(cells) != 7 or cells[0] not in names or not is_number(yaml_scalar(cells[4])):
+    if len(cells) not in (7, 8) or cells[0] not in names or not is_number(yaml_scalar(cells[4])):
         return None
-    metric, dataset, subgroup, op, value, ci, n = cells
+    metric, dataset, subgroup, op, value, ci, *sd, n = cells
     row: dict[str, Any] = {"metric": names[metric], "value": float(yaml_scalar(value))}
     if dataset:
         row["dataset"] = dataset
@@ -166,6 +168,8 @@ def table_row(line: str, names: dict[str, str]) -> dict[str, Any] | None:
     bounds = ci.split(" – ")
     if len(bounds) == 2 and all(is_number(yaml_scalar(b)) for b in bounds):
         row["ci_low"], row["ci_high"] = (float(yaml_scalar(b)) for b in bounds)
+    if sd and is_number(yaml_scalar(sd[0])):
+        row["sd"] = float(yaml_scalar(sd[0]))
     if n.isdigit():
         row["n"] = int(n)
     return row
@@ -298,6 +302,50 @@ def table_facts(table: Table) -> list[tuple[str, str | None, float]]:
             if value is not None and header[col]:
                 found.append((label, None, value) if pairs else (header[col], label, value))
     return found
+
+
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])[ \t]+(.*)$")
+
+
+def items(text: str) -> list[str]:
+    """A section as list items: its bullets, or else its paragraphs."""
+    bullets = [m.group(1).strip() for line in text.split("\n") if (m := _BULLET.match(line))]
+    if bullets:
+        return bullets
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+_MODEL_COLUMN = re.compile(r"^(models?|model name)$", re.I)
+_SUBJECT = re.compile(r"^\s*([A-Za-z][\w.+-]*)\s+(?:is|are)\s+(?:a|an|the)\b")
+
+
+def subject(text: str) -> str | None:
+    """The model a card's prose introduces by name ("CodeQwen1.5 is the Code-Specific version of …"); only a
+    name-like word (two capitals, or a digit), never "This" or "It"."""
+    found = _SUBJECT.match(text)
+    word = found.group(1) if found else ""
+    return word if sum(c.isupper() for c in word) >= 2 or any(c.isdigit() for c in word) else None
+
+
+def own_rows(table: Table, name: str | None) -> list[tuple[str, float]] | None:
+    """(metric, value) of the card's own rows of a table that compares models ("Model | Size | HumanEval | …"):
+    rows whose label begins with the model's name, the column naming the metric (and the row, when it names a
+    variant, e.g. "-Chat", or the card has several). None when the table compares no models. Other models' rows are
+    never the card's results."""
+    if len(table) < 2 or not _MODEL_COLUMN.match(table[0][0].strip()):
+        return None
+    header, own = table[0], name.lower() if name else None
+    found: list[tuple[str, str, float]] = []
+    for row in table[1:]:
+        if not own or not row or not row[0].lower().startswith(own):
+            continue
+        for col, cell in enumerate(row[1 : len(header)], start=1):
+            value = number(cell)
+            if value is not None and header[col]:
+                found.append((row[0], header[col], value))
+    variants = len({label for label, _, _ in found}) > 1
+    named = [(f"{column} ({label})" if variants or label.lower() != own else column, v) for label, column, v in found]
+    return named
 
 
 _PAIR_LINE = re.compile(r"^\s*[-*+][ \t]+(?:\*\*)?([A-Za-z][\w .()/-]{0,40}?)(?:\*\*)?\s*:\s*(?:\*\*)?\s*(.+?)\s*$")

@@ -1,8 +1,10 @@
 """Import stage: turn what a foreign card maps onto into a complete, valid source, with TODO where it says nothing.
 
-Readers (`hf_import`, `mct`) return an `Imported`: the mapped values as a partial source, and everything
-with no place in the schema. This module fills the required fields they could not (explicit `TODO:` text,
-or a commented placeholder for dates and numbers), orders keys as the schema declares them, and writes
+Readers (`hf_import`, `mct`, `monai`) return an `Imported`: the mapped values as a partial source, and everything
+with no place in the schema. This module fills the required fields they could not (explicit `TODO:` text, which
+`check` reports as missing, or a commented choice where the schema's type takes no text: domain and risk class),
+leaves out what the card does not give and the schema lets wait (a release date: the model is a draft until it is
+released; a version history; a dataset's count), orders keys as the schema declares them, and writes
 `model.yaml` plus `imported-unmapped.yaml` without ever overwriting a model.
 """
 
@@ -29,7 +31,7 @@ from compiler.schema import Source
 UNMAPPED_FILE = "imported-unmapped.yaml"
 TODO = "TODO:"
 PLACEHOLDER_DATE = date(1970, 1, 1)
-PLACEHOLDER_VERSION = "0.0.0"
+"""Stands for "the card gives no date" while an import is completed; no version entry is written with it."""
 UNSPECIFIED = "unspecified"
 """Id of the dataset of results whose card names none: kept, and marked, rather than dropped."""
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
@@ -87,7 +89,7 @@ def todo(what: str) -> str:
 # Skeletons of the required parts; the readers' values are merged over them.
 _DATASET: dict[str, Any] = {
     "motivation": {"purpose": todo("why the data was collected."), "creators": todo("who created the dataset")},
-    "composition": {"instances": todo("what one instance represents."), "count": 0},
+    "composition": {"instances": todo("what one instance represents.")},
     "collection": {"method": todo("how the data was collected.")},
     "preprocessing": {"steps": todo("cleaning and labelling steps.")},
     "distribution": {"how": todo("how the data is distributed, or that it is not")},
@@ -111,8 +113,7 @@ _OPERATING_POINT: dict[str, Any] = {"rationale": todo("why this threshold")}
 
 
 def takes_todo(key: str) -> bool:
-    """Whether the schema lets `model.<key>` hold a "TODO:" placeholder (which `check` reports as missing);
-    where it does not, the import writes a neutral value with a TODO comment instead."""
+    """Whether the schema lets `model.<key>` hold a "TODO:" placeholder (which `check` reports as missing)."""
     from compiler.schema.model import ModelInfo
 
     info = ModelInfo.model_fields[key]
@@ -124,20 +125,16 @@ def takes_todo(key: str) -> bool:
     return True
 
 
-def _unknown(key: str) -> Any:
-    if takes_todo(key):
-        return todo(f"{key.replace('_', ' ')} (not in the imported card)")
-    return {"version": PLACEHOLDER_VERSION, "release_date": PLACEHOLDER_DATE}[key]
+UNKNOWN_VERSION = todo("version (not in the imported card)")
 
 
 def skeleton(model_id: str) -> dict[str, Any]:
-    version, released = _unknown("version"), _unknown("release_date")
+    """The required parts of a source, every one a TODO or a marked placeholder; no release date (a draft)."""
     return {
         "model": {
             "id": model_id,
             "name": todo("model name"),
-            "version": version,
-            "release_date": released,
+            "version": UNKNOWN_VERSION,
             "status": "draft",
             "type": todo("model type"),
             "summary": todo("one paragraph on what the model does."),
@@ -163,7 +160,7 @@ def skeleton(model_id: str) -> dict[str, Any]:
         "datasets": [{"id": "train", "role": "train"}],
         "evaluation": {"metrics": [{"id": "metric"}]},
         "risk": {"limitations": [todo("known limitation")]},
-        "lifecycle": {"versions": [{"version": version, "date": released}]},
+        "lifecycle": {"versions": [{"version": UNKNOWN_VERSION, "date": PLACEHOLDER_DATE}]},
     }
 
 
@@ -171,7 +168,7 @@ def complete(model_id: str, imported: Imported) -> tuple[dict[str, Any], dict[Pa
     """The full source data and the comments that mark placeholders (dates, numbers, choices)."""
     data = _merge(skeleton(model_id), imported.data)
     data["model"]["id"] = model_id
-    data["model"]["release_date"] = _date(data["model"]["release_date"])
+    _release_date(data["model"], imported)
     for path, item in _ITEMS.items():
         parent, key = _find(data, path[:-1]), str(path[-1])
         if parent is not None and key in parent:
@@ -182,11 +179,13 @@ def complete(model_id: str, imported: Imported) -> tuple[dict[str, Any], dict[Pa
     version = data["lifecycle"]["versions"][0]
     version.setdefault("changes", f"Imported from {imported.file} ({_FORMAT_NAMES[imported.fmt]}).")
     # A reader's version entry may lack the version or the date (a date the card writes in no known form).
-    if version.get("version") in (None, PLACEHOLDER_VERSION, _unknown("version")):
+    if version.get("version") in (None, UNKNOWN_VERSION):
         version["version"] = data["model"]["version"]
     version["date"] = _date(version.get("date"))
-    if version["date"] in (None, PLACEHOLDER_DATE, _unknown("release_date")):
-        version["date"] = data["model"]["release_date"]
+    if not isinstance(version["date"], date) or version["date"] == PLACEHOLDER_DATE:
+        version["date"] = data["model"].get("release_date", PLACEHOLDER_DATE)
+    if version["date"] == PLACEHOLDER_DATE:  # no release the card dates: no revision to invent
+        data["lifecycle"]["versions"] = []
     notes = _placeholders(data, imported.data)
     for i, ds in enumerate(data["datasets"]):
         if ds["id"] in imported.confirm:
@@ -199,6 +198,16 @@ _FORMAT_NAMES = {
     "mct": "Model Card Toolkit JSON",
     "monai": "MONAI bundle metadata.json",
 }
+
+
+def _release_date(model: dict[str, Any], imported: Imported) -> None:
+    """The card's release date as a date; one written in no form a date reads is kept verbatim, never guessed."""
+    given = model.pop("release_date", None)
+    day = _date(given)
+    if isinstance(day, date):
+        model["release_date"] = day
+    else:
+        imported.keep("release date", given)
 
 
 def _date(value: Any) -> Any:
@@ -217,18 +226,16 @@ _WHY = {"domain": "health switches on medical-device requirements", "risk_class"
 def _placeholders(data: dict[str, Any], given: dict[str, Any]) -> dict[Path_, str]:
     notes: dict[Path_, str] = {}
     model, mapped = data["model"], given.get("model", {})
-    if model["release_date"] == PLACEHOLDER_DATE and not takes_todo("release_date"):
-        notes[("model", "release_date")] = "TODO: release date (not in the imported card)"
-        notes[("lifecycle", "versions", 0, "date")] = "TODO: release date"
-    if model["version"] == PLACEHOLDER_VERSION and not takes_todo("version"):
-        notes[("model", "version")] = "TODO: version (not in the imported card)"
-        notes[("lifecycle", "versions", 0, "version")] = "TODO: version"
+    if "release_date" not in model:
+        notes[("model", "status")] = "not released: add model.release_date (YYYY-MM-DD) when it is"
+    if not data["lifecycle"]["versions"]:
+        notes[("lifecycle", "versions")] = "TODO: the version history, from the first released version"
     for key in ("domain", "risk_class"):
         if key not in mapped:
             notes[("model", key)] = f"TODO: confirm ({_WHY[key]})"
     for i, ds in enumerate(data["datasets"]):
-        if ds["composition"]["count"] == 0 and "count" not in _get_list(given, "datasets", i).get("composition", {}):
-            notes[("datasets", i, "composition", "count")] = "TODO: number of instances"
+        if "count" not in ds["composition"]:  # left out, not 0: check reports it where it is required
+            notes[("datasets", i, "composition", "instances")] = "TODO: add composition.count, the number of instances"
     return notes
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from compiler.schema import is_fact_ref
+from compiler.schema.base import is_pending
 
 # Kinds of loss, in the order the report lists them.
 NOT_CARRIED = "not-carried"
@@ -164,10 +165,11 @@ def bibtex(s: Any) -> tuple[str, bool]:
     m = s.model
     if not m.citation or m.citation.lstrip().startswith("@"):
         return m.citation or "", False
+    title = m.name if is_pending(m.version) else f"{m.name} {m.version}"
     fields = [
         ("author", " and ".join("{" + _bibtex(d.name) + "}" for d in m.developers)),
-        ("title", "{" + _bibtex(f"{m.name} {m.version}") + "}"),
-        ("year", "{" + str(m.release_date.year) + "}"),
+        ("title", "{" + _bibtex(title) + "}"),
+        *([("year", "{" + str(m.release_date.year) + "}")] if m.release_date else []),
         ("note", "{" + _bibtex(m.citation) + "}"),
     ]
     if m.papers:

@@ -7,6 +7,7 @@ sha256, and the PDFs; the list of every output file with its sha256 and size fol
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ def manifest_header(
             {
                 "id": m.source.model.id,
                 "version": str(m.source.model.version),
-                "release_date": m.source.model.release_date.isoformat(),
+                "release_date": _iso(m.source.model.release_date),
                 "source_sha256": m.source_sha256,
                 "provenance": m.provenance,
                 "documents": sorted(d.audience.name for d in documents if d.model_id == m.source.model.id),
@@ -48,6 +49,10 @@ def manifest_header(
         "pdfs": [{k: v for k, v in e.items() if k != "audience_slug"} for e in pdfs],
         "pdf_profile": pdf_profile,
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None  # null: the model is not released yet
 
 
 def write_manifest(root: Path, header: dict[str, Any]) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 Each document whose audience lists `pdf` becomes `pdf/<model-id>/<audience>.pdf` under the output
 folder, laid out by its audience's print template and written as its PDF profile says. The bytes
-depend only on the document: dates come from SOURCE_DATE_EPOCH or the release date, the /ID is
-derived from the content, and nothing is fetched from outside the project.
+depend only on the document: dates come from SOURCE_DATE_EPOCH or the release date (`UNRELEASED_DAY` for a
+model not released yet), the /ID is derived from the content, and nothing is fetched from outside the project.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ Attachments = Mapping[str, Mapping[str, bytes]]
 """Per model id: file name → bytes, embedded by profiles with `attachments: sources`."""
 Authors = Mapping[str, str]
 """Per model id: the organisation a PDF names as its Author."""
+UNRELEASED_DAY = date(1980, 1, 1)
+"""The fixed day a build dates files by when no model has a release date: reproducible, and the earliest a ZIP
+or gzip header can hold (the usual SOURCE_DATE_EPOCH of reproducible builds)."""
 
 
 @dataclass(frozen=True)
@@ -292,15 +295,18 @@ def _named(task: PdfTask, problem: Problem) -> Problem:
     return _problem(task, problem.message, problem.hint)
 
 
-def _release_epoch(day: date) -> int:
+def _release_epoch(day: date | None) -> int:
+    day = day or UNRELEASED_DAY
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
-def document_date(day: date) -> datetime:
-    """Creation and modification date of a PDF: SOURCE_DATE_EPOCH when set, else the release date."""
+def document_date(day: date | None) -> datetime:
+    """Creation and modification date of a PDF: SOURCE_DATE_EPOCH when set, else the release date, else (a model
+    not released yet) the fixed `UNRELEASED_DAY`."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
         return datetime.fromtimestamp(int(epoch), tz=UTC)
+    day = day or UNRELEASED_DAY
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 

@@ -23,6 +23,7 @@ from compiler.config.profiles import RUNNING_GAP, RUNNING_LINE_HEIGHT, PdfProfil
 from compiler.errors import CompilerError, Location, Problem, RenderError
 from compiler.publish.mermaid_svg import Diagram, render_diagram
 from compiler.render.document import Document
+from compiler.render.formats import format_date
 from compiler.render.markup import to_html
 from compiler.render.sandbox import TEMPLATE_ERRORS, error_location, sandboxed_environment
 
@@ -469,7 +470,7 @@ def build_html(
                 compact=settings.compact_header,
                 css=Markup(css),
                 date=dates,
-                release_date=document.meta.release_date.isoformat(),
+                release_date=format_date(document.meta.release_date),
             )
         )
     except CompilerError as exc:  # a print file that links outside the audiences folder

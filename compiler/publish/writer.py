@@ -20,6 +20,7 @@ from compiler.errors import CompilerError
 from compiler.publish.exports import write_exports
 from compiler.publish.manifest import manifest_header, write_manifest
 from compiler.publish.output import staged_output
+from compiler.publish.pdf import UNRELEASED_DAY
 from compiler.publish.pdfs import publish_pdfs
 from compiler.publish.site import SiteInput, write_site
 from compiler.publish.site_config import SiteConfiguration
@@ -96,9 +97,9 @@ def _publish(what: PublishInput, out: Path, progress: Progress | None, cache: Ca
             pdfs={e["audience_slug"]: stage / e["path"] for e in pdfs},
         )
         tell("site", None)
-        warnings = write_site(site, stage / "site", what.site_config)
+        warnings = write_site(site, stage / "site", what.site_config, cache)
         tell("exports", None)
-        write_exports([m.source for m in what.models], stage / "exports")
+        write_exports([m.source for m in what.models], stage / "exports", cache)
         header = manifest_header(what.models, what.documents, pdfs, what.content, what.pdf_profile)
         manifest = write_manifest(stage, header)
     return Published(pdfs, manifest, warnings)
@@ -106,8 +107,10 @@ def _publish(what: PublishInput, out: Path, progress: Progress | None, cache: Ca
 
 @contextmanager
 def source_date_epoch(models: list[RenderInput]) -> Iterator[None]:
-    """Dates MkDocs writes (sitemap, gzip header) come from the newest release date, not the clock."""
-    newest = max((m.source.model.release_date for m in models), default=None)
+    """Dates MkDocs writes (sitemap, gzip header) come from the newest release date, not the clock; from a fixed
+    day when no model is released yet."""
+    dates = [m.source.model.release_date for m in models if m.source.model.release_date is not None]
+    newest = max(dates) if dates else UNRELEASED_DAY if models else None
     saved = os.environ.get("SOURCE_DATE_EPOCH")
     if newest is not None:
         os.environ["SOURCE_DATE_EPOCH"] = str(int(datetime.combine(newest, time(), UTC).timestamp()))

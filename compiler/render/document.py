@@ -20,7 +20,8 @@ class DocumentMeta:
     model_id: str
     model_name: str
     model_version: str
-    release_date: date
+    release_date: date | None
+    """None while the model is not released (a draft or one in review)."""
     status: str
     source_sha256: str
     """sha256 over the model's source files (sorted by path), as listed in the manifest."""

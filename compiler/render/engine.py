@@ -29,6 +29,7 @@ from compiler.render.document import Document, DocumentMeta
 from compiler.render.sandbox import sandboxed_environment
 from compiler.render.view import FieldError, wrap
 from compiler.schema import Source
+from compiler.schema.base import is_pending
 
 PAGE_TEMPLATE = "page.md.j2"
 
@@ -117,7 +118,7 @@ def render_datasheet(model: RenderInput, audience: Audience, index: int) -> str:
 
 def document_meta(model: RenderInput, audience: Audience) -> DocumentMeta:
     info = model.source.model
-    version = str(info.version)
+    version = "DRAFT" if is_pending(info.version) else str(info.version)  # an id never carries "TODO: …" text
     return DocumentMeta(
         doc_id=f"DC-{info.id.upper()}-{audience.name.upper()}-{version}",
         title=f"{audience.config.title} — {info.name}",

@@ -51,12 +51,15 @@ def number(value: Any, digits: int | None = None) -> str:
     digits where the decimals would keep one or none, so a non-zero value never prints as zero
     (0.0003 -> '0.0003', 0.00512 -> '0.00512'). Use it for
     counts and measures; a value printed without a filter is printed as written (no separators). An
-    unresolved fact reference prints as '[unresolved: …]'; anything else is an error.
+    unresolved fact reference prints as '[unresolved: …]', a value not given (None) as 'not stated'; anything
+    else is an error.
 
     Example:
         {{ source.datasets[0].composition.count | num }} cases; AUROC {{ result("auroc").value | num(2) }}
     """
     value = unwrap(value)
+    if value is None:
+        return "not stated"
     if is_fact_ref(value):
         return f"[unresolved: {value}]"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -111,13 +114,20 @@ def format_result(result: Result, metric: Metric | None, *, with_n: bool = True)
     return text
 
 
+NOT_RELEASED = "not released"
+"""What the `date` filter prints for a date the source leaves out: a model's release date before it is released."""
+
+
 def format_date(value: Any, style: str = "iso") -> str:
-    """A date as ISO ('2025-03-12') or, with `"long"`, in words ('12 March 2025').
+    """A date as ISO ('2025-03-12') or, with `"long"`, in words ('12 March 2025'); an absent date (a model not
+    released yet has no `release_date`) prints 'not released', never a blank.
 
     Example:
         Released {{ model.release_date | date("long") }}
     """
     value = unwrap(value)
+    if value is None:
+        return NOT_RELEASED
     if not isinstance(value, date):
         raise FieldError("", f"expected a date, found {value!r}")
     return value.isoformat() if style == "iso" else f"{value.day} {value:%B %Y}"

@@ -8,8 +8,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     GetJsonSchemaHandler,
     PlainValidator,
@@ -18,22 +16,13 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema
 
-# Anything the evidence layer can resolve: mlflow://…, wandb://…, file://…, computed://…
-FACT_REF_PATTERN = r"^(mlflow|wandb|file|computed)://\S+$"
+from compiler._util.node import Node as Node  # the base of every section, re-exported for the schema modules
+
+# Anything the evidence layer can resolve: mlflow://…, wandb://…, sagemaker://…, neptune://…, file://…, computed://…
+FACT_REF_PATTERN = r"^(mlflow|wandb|sagemaker|neptune|file|computed)://\S+$"
 _FACT_RE = re.compile(FACT_REF_PATTERN)
 
 MAX_TEXT = 20_000
-
-
-class Node(BaseModel):
-    """Base of every source section: unknown keys are errors, attribute docstrings are descriptions."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        use_attribute_docstrings=True,
-        populate_by_name=False,
-        str_strip_whitespace=True,
-    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +63,8 @@ FactRef = Annotated[
     TypeDescription(
         "A reference to evidence, resolved by `docs-compile resolve`: "
         "mlflow://<run_id>/metrics/<key>, mlflow://models/<name>/<version|@alias>, "
-        "wandb://<run-dir>/summary/<key>, file://<path>#/<json-pointer>, computed://<source>/<metric>…"
+        "wandb://<run-dir>/summary/<key>, sagemaker://<group>/<version>/metrics#/<json-pointer>, "
+        "neptune://<run>/<field/path>, file://<path>#/<json-pointer>, computed://<source>/<metric>…"
     ),
 ]
 
@@ -122,14 +112,25 @@ def _count(value: Any) -> int | str:
 
 
 _VERSION_RE = re.compile(r"^v?\d+(\.\d+){0,3}([-+][0-9A-Za-z.+-]+)?$")
+PENDING_PATTERN = r"^TODO\b.*$"
+"""A value not known yet ('TODO: version'): valid, so a draft validates, and `check` reports it as missing."""
+_PENDING_RE = re.compile(PENDING_PATTERN, re.DOTALL)
+
+
+def is_pending(value: Any) -> bool:
+    """Whether a value is a "TODO: …" placeholder a schema type takes while the fact is not known."""
+    return isinstance(value, str) and bool(_PENDING_RE.match(value))
 
 
 def _version(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError(f'write the version as quoted text, e.g. "{value}", so YAML keeps it exact')
-    if is_fact_ref(value) or (isinstance(value, str) and _VERSION_RE.match(value)):
+    if is_fact_ref(value) or (isinstance(value, str) and (_VERSION_RE.match(value) or _PENDING_RE.match(value))):
         return str(value)
-    raise ValueError(f"expected a version such as 2.1.0 or 3.0.0-rc.1, or {_REF_HELP}, found {_found(value)}")
+    raise ValueError(
+        f'expected a version such as 2.1.0 or 3.0.0-rc.1, {_REF_HELP}, or "TODO: …" while it is not known, '
+        f"found {_found(value)}"
+    )
 
 
 _REF_SCHEMA = {"type": "string", "pattern": FACT_REF_PATTERN}
@@ -158,9 +159,17 @@ Count = Annotated[
 Version = Annotated[
     str,
     PlainValidator(_version),
-    WithJsonSchema({"anyOf": [{"type": "string", "pattern": _VERSION_RE.pattern}, _REF_SCHEMA]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _VERSION_RE.pattern},
+                _REF_SCHEMA,
+                {"type": "string", "pattern": PENDING_PATTERN},
+            ]
+        }
+    ),
 ]
-"""A version such as 2.1.0, or a fact reference (e.g. to a registry version)."""
+"""A version such as 2.1.0, a fact reference (e.g. to a registry version), or "TODO: …" while it is not known."""
 
 Url = Annotated[
     str,

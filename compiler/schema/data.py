@@ -32,8 +32,9 @@ class Share(Node):
 class Composition(Node):
     instances: Markdown = Field(examples=["One frontal chest radiograph of one adult patient, with a presence label."])
     """What do the instances represent?"""
-    count: Count = Field(examples=[9846, "file://evaluation.json#/n_test"])
-    """How many instances are there?"""
+    count: Count | None = Field(default=None, examples=[9846, "file://evaluation.json#/n_test"])
+    """How many instances are there? (Left out only while not known: audiences and frameworks that need it report it
+    missing.)"""
     sampling: Text | None = Field(
         default=None, examples=["Random sample of 2,500 positive and 2,500 negative reviews (seed 42)."]
     )

@@ -39,6 +39,8 @@ class Result(Node):
     """Lower bound of the 95% confidence interval; at most the value. For a proportion, between 0 and 1."""
     ci_high: Number | None = Field(default=None, examples=[0.934])
     """Upper bound of the 95% confidence interval; at least the value. For a proportion, between 0 and 1."""
+    sd: Number | None = Field(default=None, examples=[0.021])
+    """Standard deviation of the metric (e.g. over folds, seeds or bootstrap resamples), in the metric's unit."""
     n: Count | None = Field(default=None, examples=[1200])
     """Number of cases the estimate is computed on."""
     slice: dict[Identifier, Text] = Field(

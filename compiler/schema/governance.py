@@ -206,8 +206,9 @@ class Updates(Node):
 
 
 class Lifecycle(Node):
-    versions: list[VersionEntry] = Field(min_length=1)
-    """Version history, newest last or first (sorted when shown)."""
+    versions: list[VersionEntry] = Field(default_factory=list)
+    """Version history, newest last or first (sorted when shown); empty until a version is released (audiences
+    that require it report it missing)."""
     change_control: ChangeControl | None = None
     """Predetermined change control plan (Annex IV 2(f), FDA PCCP)."""
     post_market: PostMarket | None = None
@@ -373,8 +374,28 @@ class TimeseriesSource(Node):
     """True when the series is synthetic demonstration data."""
 
 
+class SagemakerSource(Node):
+    id: Identifier = Field(examples=["registry"])
+    """Identifier used by fact references."""
+    kind: Literal["sagemaker"] = Field(examples=["sagemaker"])
+    """An Amazon SageMaker Model Registry, and the S3 objects its model packages' reports are in."""
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$", examples=["eu-west-1"])
+    """AWS region of the registry."""
+    endpoint_url: str | None = Field(default=None, examples=["http://127.0.0.1:5000"])
+    """An endpoint that serves SageMaker and S3 in place of AWS's own (it must be listed under trackers.allow)."""
+
+
+class NeptuneSource(Node):
+    id: Identifier = Field(examples=["neptune-runs"])
+    """Identifier used by fact references."""
+    kind: Literal["neptune"] = Field(examples=["neptune"])
+    """Neptune runs: offline run folders, or a project on a server."""
+    path: str = Field(min_length=1, examples=[".neptune", "my-workspace/triage"])
+    """A `.neptune` folder (or one offline run folder) inside the model's folder, or workspace/project on a server."""
+
+
 EvidenceSource = Annotated[
-    MlflowSource | WandbSource | FileSource | PredictionsSource | TimeseriesSource,
+    MlflowSource | WandbSource | SagemakerSource | NeptuneSource | FileSource | PredictionsSource | TimeseriesSource,
     Field(discriminator="kind"),
 ]
 

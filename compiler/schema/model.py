@@ -85,8 +85,9 @@ class ModelInfo(Node):
     """Human-readable name of the model, shown in titles."""
     version: Version = Field(examples=["2.1.0", "3.0.0-rc.1", "mlflow://models/diabetes-progression/@champion"])
     """Released version of the model (may reference the model registry)."""
-    release_date: Date = Field(examples=["2025-03-31"])
-    """Date of this release; also fixes the documents' dates so rebuilds are reproducible."""
+    release_date: Date | None = Field(default=None, examples=["2025-03-31"])
+    """Date of this release; also fixes the documents' dates so rebuilds are reproducible. Absent while the model
+    is not released (status draft or in-review): documents print "not released"."""
     status: str = Field(
         default="released", pattern=r"^(draft|in-review|released|retired)$", examples=["released", "draft"]
     )
@@ -109,6 +110,10 @@ class ModelInfo(Node):
     """Where questions and incident reports go."""
     license: License = Field(examples=["LicenseRef-Proprietary", "Apache-2.0"])
     """Licence of the model, as an SPDX expression."""
+    reimbursement: Text | None = Field(
+        default=None, examples=["No specific reimbursement code; billed under existing radiology CPT codes."]
+    )
+    """Reimbursement status, e.g. a billing code or its absence (CHAI ReimbursementStatus)."""
     funding: Markdown | None = Field(default=None, examples=["Internal product budget of Marquee Media Ltd."])
     """Funding sources (HTI-1 attribute 2, Gebru motivation, CHAI transparency)."""
     third_parties: list[Text] = Field(

@@ -121,6 +121,9 @@ def _results(data: dict[str, Any]) -> Iterator[Finding]:
                 message = f"{name} {_shown(value)} is negative: metric '{metric}' is a count"
                 yield Finding((*base, name), message, "a count is 0 or more")
         yield from _interval(base, numbers)
+        sd = _number(result.get("sd"))
+        if sd is not None and sd < 0:
+            yield Finding((*base, "sd"), f"sd {_shown(sd)} is negative", "a standard deviation is 0 or more")
 
 
 def _interval(base: FieldPath, numbers: dict[str, float | None]) -> Iterator[Finding]:
@@ -235,6 +238,7 @@ def _dates(data: dict[str, Any]) -> Iterator[Finding]:
     """Data periods in order, training data that ends before the release, sign-offs and the version history
     that agree with the release date."""
     release = _date(_get(data, "model", "release_date"))
+    yield from _released_undated(data)
     for base, dataset in _records(data, "datasets"):
         start, end = _date(_get(dataset, "collection", "start")), _date(_get(dataset, "collection", "end"))
         where: FieldPath = (*base, "collection", "end")
@@ -258,3 +262,22 @@ def _dates(data: dict[str, Any]) -> Iterator[Finding]:
         if isinstance(version, str) and entry.get("version") == version and dated is not None and dated != release:
             message = f"version {version} is dated {dated} here, and released on {release} in model.release_date"
             yield Finding((*base, "date"), message, "give both the same date", warning=True)
+
+
+RELEASED = ("released", "retired")
+"""Statuses of a model that has been released, and so has a release date (the schema's default is released)."""
+
+
+def _released_undated(data: dict[str, Any]) -> Iterator[Finding]:
+    """A released (or retired) model has a release date; only a draft or one in review may leave it out."""
+    model = data.get("model")
+    if not isinstance(model, dict) or model.get("release_date") is not None:
+        return
+    status = model.get("status", "released")
+    if status in RELEASED:
+        yield Finding(
+            ("model", "release_date"),
+            f"a model whose status is {status} needs its release date",
+            "give model.release_date (YYYY-MM-DD), or set model.status (released by default) to draft or in-review "
+            "until the model is released",
+        )

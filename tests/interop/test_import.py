@@ -86,8 +86,12 @@ def test_hf_card_without_model_index_and_missing_fields(project: Path, cli: Call
     assert s.evaluation.results == []
     assert "  - model.summary" in result.stdout.splitlines()
     text = (project / "content" / "churn-predictor" / "model.yaml").read_text()
-    assert "  release_date: 1970-01-01  # TODO: release date (not in the imported card)\n" in text
-    assert "      count: 0  # TODO: number of instances\n" in text
+    assert "\n  release_date:" not in text  # not released: no date is invented
+    assert "  status: draft  # not released: add model.release_date (YYYY-MM-DD) when it is\n" in text
+    assert "  version: 'TODO: version (not in the imported card)'\n" in text
+    assert (s.model.release_date, s.model.version) == (None, "TODO: version (not in the imported card)")
+    assert "count:" not in text and "# TODO: add composition.count, the number of instances\n" in text  # not 0
+    assert s.datasets[0].composition.count is None and "1970" not in text and "versions: []" in text
 
 
 def test_hf_invalid_front_matter_names_line_and_column(project: Path, cli: Callable[..., Any]) -> None:

@@ -14,7 +14,7 @@ from helpers.project import REPO
 
 from compiler.interop.hf_card import iso_date, number, spdx
 from compiler.interop.hf_import import split_role
-from compiler.interop.importing import UNMAPPED_FILE, UNSPECIFIED, takes_todo
+from compiler.interop.importing import UNMAPPED_FILE, UNSPECIFIED
 from compiler.load.reader import load_project
 from compiler.schema import Source
 from compiler.validate.project import validate_project
@@ -230,22 +230,20 @@ def test_bibtex_goes_into_the_citation_wherever_it_stands(project: Path, cli: An
 
 
 def test_what_the_card_does_not_give_is_marked_todo_never_a_silent_fact(project: Path, cli: Any) -> None:
-    imported(project, cli, "openai-whisper", "whisper")  # states no ISO release date and no version
+    s = imported(project, cli, "openai-whisper", "whisper")  # states no ISO release date and no version
     text = model_text(project, "whisper")
-    if takes_todo("version") and takes_todo("release_date"):
-        assert "0.0.0" not in text and "1970-01-01" not in text
-        assert "version: 'TODO: version (not in the imported card)'" in text
-    else:  # the schema has no placeholder for them yet: the neutral value carries a TODO comment
-        assert "version: 0.0.0  # TODO: version (not in the imported card)" in text
-        assert "release_date: 1970-01-01  # TODO: release date (not in the imported card)" in text
+    assert "0.0.0" not in text
+    assert "version: 'TODO: version (not in the imported card)'" in text
+    assert (s.model.release_date, s.model.status) == (None, "draft")  # left out, not 1970-01-01
+    assert "\n  release_date:" not in text
 
 
-@pytest.mark.skipif(not takes_todo("version"), reason="the schema does not yet take a TODO for model.version")
 def test_check_reports_the_version_an_import_could_not_source(project: Path, cli: Any) -> None:
     imported(project, cli, "openai-whisper", "whisper")
     shutil.copytree(REPO / "audiences", project / "audiences")
     result = cli("check")
     assert result.exit_code != 0 and "model.version" in result.output
+    assert 'is a placeholder ("TODO: version (not in the imported card)")' in result.output
 
 
 def _index_card(metrics: list[tuple[str, str, str]], split: str = "test") -> str:
@@ -255,3 +253,33 @@ def _index_card(metrics: list[tuple[str, str, str]], split: str = "test") -> str
         f"    dataset:\n      type: demo/data\n      name: Demo data\n      split: {split}\n    metrics:\n{rows}"
         "---\n\n# Demo\n\nA demo.\n"
     )
+
+
+# --- an LLM card whose benchmark tables are HTML and compare models --------------------------------------
+
+
+def test_html_comparison_tables_give_the_cards_own_rows_only(project: Path, cli: Any) -> None:
+    s = imported(project, cli, "qwen-codeqwen1.5", "codeqwen")
+    assert s.model.name == "CodeQwen1.5"  # the subject of its introduction ("CodeQwen1.5 is the …")
+    names = {m.id: m.name for m in s.evaluation.metrics}
+    found = {(names[r.metric], r.dataset, r.value) for r in s.evaluation.results}
+    assert ("HumanEval+ 0-shot (CodeQwen1.5-Chat)", "evalplus-humaneval-mbpp", 78.7) in found
+    assert ("C++ (CodeQwen1.5)", "multipl-e", 52.2) in found and ("C# (CodeQwen1.5)", "multipl-e", 55.7) in found
+    assert ("Spider Execution Accuracy Dev Set (CodeQwen1.5-Chat)", "text-to-sql", 77.9) in found
+    assert len(found) == len(s.evaluation.results) == 34  # distinct: "HumanEval" and "HumanEval+" do not collide
+    values = {r.value for r in s.evaluation.results}
+    assert not values & {33.5, 35.4, 47.6, 76.8, 85.4, 84.1, 59.5}  # the rows of CodeLlama, StarCoder2, GPT…
+
+
+def test_a_comparison_table_without_the_models_row_is_kept_not_imported(project: Path, cli: Any) -> None:
+    card = card_text(
+        project,
+        "cmp.md",
+        "---\nlicense: mit\n---\n\n# Tiny-LM\n\n## Introduction\n\nTinyLM2 is a small language model.\n\n"
+        "## Evaluation\n\n<table><tr><th>Model</th><th>MMLU</th></tr>"
+        "<tr><td>Other-7B</td><td>61.0</td></tr><tr><td>Another-3B</td><td>55.5</td></tr></table>\n",
+    )
+    assert cli("import", "--from", "hf", card, "--id", "tiny").exit_code == 0
+    s = validate_project(load_project(project / "content", ["tiny"])).models[0].source
+    assert s.evaluation.results == []
+    assert "Other-7B | 61.0" in str(kept(project, "tiny"))

@@ -58,7 +58,7 @@ CASES: list[tuple[str, str | bytes, str, str]] = [
         _edit("  medical_device: false\n", "  medical_device: false\n  zzz: 1\n"),
         "zzz:",
         "model.zzz: unknown key 'zzz' (hint: valid keys here: citation, contact, data_notice, developers, domain, funding, "
-        "id, illustrative, keywords, languages, license, medical_device, name, owner, papers, regulatory, release_date, "
+        "id, illustrative, keywords, languages, license, medical_device, name, owner, papers, regulatory, reimbursement, release_date, "
         "risk_class, stakeholders_consulted, standards, status, summary, third_parties, type, version)",
     ),
     (
@@ -89,8 +89,8 @@ CASES: list[tuple[str, str | bytes, str, str]] = [
         "bad-version",
         _edit('  version: "0.1.0"  ', "  version: latest  "),
         "latest",
-        "model.version: expected a version such as 2.1.0 or 3.0.0-rc.1, or a fact reference such as "
-        "mlflow://<run_id>/metrics/<key>, found str 'latest'",
+        "model.version: expected a version such as 2.1.0 or 3.0.0-rc.1, a fact reference such as "
+        "mlflow://<run_id>/metrics/<key>, or \"TODO: …\" while it is not known, found str 'latest'",
     ),
     (
         "enum-typo",

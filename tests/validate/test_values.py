@@ -267,7 +267,7 @@ def test_one_run_reports_a_schema_error_and_every_reference_error(project: Path)
         f"{_at(text, 'femal', after='slice')}: evaluation.results[0].slice.sex: 'femal' is not a level of factor 'sex' "
         "(hint: did you mean 'female'?)",
         f"{_at(text, 'confidence')}: evaluation.results[0].confidence: unknown key 'confidence' (hint: valid keys "
-        "here: ci_high, ci_low, ci_method, dataset, flag, metric, n, operating_point, slice, source, value)",
+        "here: ci_high, ci_low, ci_method, dataset, flag, metric, n, operating_point, sd, slice, source, value)",
     ]
 
 
