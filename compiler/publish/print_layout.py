@@ -22,6 +22,7 @@ from compiler._util.safe_open import read_text
 from compiler.config.profiles import RUNNING_GAP, RUNNING_LINE_HEIGHT, PdfProfile, inches
 from compiler.errors import CompilerError, Location, Problem, RenderError
 from compiler.publish.mermaid_svg import Diagram, render_diagram
+from compiler.publish.print_figures import size_file_diagrams
 from compiler.render.document import Document
 from compiler.render.formats import format_date
 from compiler.render.markup import to_html
@@ -56,7 +57,9 @@ def prepare_body(document: Document, asset_dir: Path, cache_dir: Path, profile: 
     import lxml.html
 
     root = lxml.html.fragment_fromstring(to_html(document.markdown) or "<p></p>", create_parent="div")
-    _diagrams(root, document, asset_dir, cache_dir, PrintArea.of(profile))
+    area = PrintArea.of(profile)
+    _diagrams(root, document, asset_dir, cache_dir, area)
+    size_file_diagrams(root, document, area)
     _figures(root)
     _paginate(root)
     headings = tuple(
@@ -81,6 +84,7 @@ class PrintArea:
     portrait: tuple[float, float]
     landscape: tuple[float, float]
     min_scale: float
+    label_pt: float = LABEL_PT
 
     @classmethod
     def of(cls, profile: PdfProfile) -> PrintArea:

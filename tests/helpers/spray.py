@@ -14,7 +14,12 @@ from compiler.schema import json_schema
 
 # Fields that are not prose: where facts come from (paths, tracker addresses, column names, filled in
 # or read by resolve). A payload there is a broken reference, not text that reaches a page.
-NOT_PROSE = ("evidence.", "system.monitoring.signals[].history", "evaluation.results[].source")
+NOT_PROSE = (
+    "evidence.",
+    "system.monitoring.signals[].history",
+    "evaluation.results[].source",
+    "system.architecture.diagrams[].file",  # a file in the model's folder, read through safe_open
+)
 
 
 @dataclass(frozen=True)

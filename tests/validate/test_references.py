@@ -71,7 +71,7 @@ EXPECTED = [
     ("system.architecture.components[9].id", "duplicate component id 'monitor'", "ids must be unique"),
     ("risk.hazards[7].id", "duplicate hazard id 'h-01'", "ids must be unique"),
     ("evidence.sources[2].id", "duplicate evidence source id 'external-test-predictions'", "ids must be unique"),
-    ("system.architecture.diagrams[1].id", "duplicate diagram id 'cxr-container'", "ids must be unique"),
+    ("system.architecture.diagrams[2].id", "duplicate diagram id 'cxr-preprocessing'", "ids must be unique"),
     ("evaluation.results[0].metric", "unknown metric 'sensitivty'", "did you mean 'sensitivity'?"),
     ("evaluation.results[0].dataset", "unknown dataset 'internal'", "did you mean 'internal-test'?"),
     (
