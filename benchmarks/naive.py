@@ -76,7 +76,7 @@ def _weasyprint(doc: object, target: Path, assets: Path, diagrams: Path) -> None
         (assets / name).parent.mkdir(parents=True, exist_ok=True)
         (assets / name).write_bytes(body)
     profile = load_profile(doc.audience.config.pdf.profile)  # type: ignore[attr-defined]
-    body = prepare_body(doc, assets, diagrams)  # type: ignore[arg-type]
+    body = prepare_body(doc, assets, diagrams, profile)  # type: ignore[arg-type]
     html = build_html(doc, profile, body, toc=bool(doc.audience.config.pdf.toc), dates="")  # type: ignore[arg-type,attr-defined]
     HTML(string=html, base_url=assets.as_uri() + "/").write_pdf(
         target, pdf_variant=profile.variant, pdf_version=profile.pdf_version, full_fonts=profile.full_fonts
