@@ -11,15 +11,9 @@ from typing import Any
 
 import pytest
 from helpers.html_safety import active_markup
-from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
+from helpers.project import AUDIENCES, REPO, file_digests, minimal_source, write_tree
 
-
-def _tree(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in root.rglob("*")
-        if p.is_file()
-    }
+_tree = file_digests
 
 
 @pytest.fixture

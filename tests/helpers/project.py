@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,31 @@ def write_tree(root: Path, tree: dict[str, Any]) -> Path:
         else:
             path.write_text(yaml.safe_dump(body, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return root
+
+
+def file_digests(root: Path) -> dict[str, str]:
+    """Every file under root by its relative path, with its sha256: two trees are equal byte for byte when these are."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def cache_entries(project: Path, kind: str) -> set[str]:
+    """Keys of the build cache's entries of one kind (`render`, `pdf`, `site-read`, …) in the project's cache."""
+    from compiler.cache import CACHE_DIR_NAME
+
+    return {p.stem for p in (project / CACHE_DIR_NAME / "entries" / kind).rglob("*.json")}
+
+
+def two_models(project: Path) -> Path:
+    """The project with two minimal models, alpha and beta, the repository's audiences and its mkdocs.yml."""
+    for name in ("alpha", "beta"):
+        write_tree(project, {f"content/{name}/model.yaml": minimal_source(name)})
+    shutil.copytree(AUDIENCES, project / "audiences")
+    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
+    return project
 
 
 def minimal_source(model_id: str = "demo") -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -11,7 +10,8 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
+from helpers.project import cache_entries, file_digests, minimal_source, write_tree
+from helpers.project import two_models as project_with_two_models
 
 from compiler.cache import CACHE_DIR_NAME, Cache, cache_root
 
@@ -25,23 +25,10 @@ def _own_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def two_models(project: Path) -> Path:
-    write_tree(project, {"content/alpha/model.yaml": minimal_source("alpha")})
-    write_tree(project, {"content/beta/model.yaml": minimal_source("beta")})
-    shutil.copytree(AUDIENCES, project / "audiences")
-    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
-    return project
+    return project_with_two_models(project)
 
 
-def _tree(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _entries(project: Path, kind: str) -> set[str]:
-    return {p.stem for p in (project / CACHE / "entries" / kind).rglob("*.json")}
+_tree, _entries = file_digests, cache_entries
 
 
 def _new_entries(project: Path, kind: str, before: set[str]) -> int:

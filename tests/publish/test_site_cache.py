@@ -3,7 +3,6 @@ depend on changed, and a cached site equal to a clean one byte for byte, warning
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -12,9 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from helpers.project import AUDIENCES, REPO, minimal_source, write_tree
+from helpers.project import REPO, cache_entries, file_digests, write_tree
+from helpers.project import two_models as project_with_two_models
 
-from compiler.cache import CACHE_DIR_NAME
 from compiler.publish.site_cache import KIND_READ, KIND_WRITE
 
 READ, WRITE = KIND_READ, KIND_WRITE
@@ -27,23 +26,10 @@ def _own_cache(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def two_models(project: Path) -> Path:
-    for name in ("alpha", "beta"):
-        write_tree(project, {f"content/{name}/model.yaml": minimal_source(name)})
-    shutil.copytree(AUDIENCES, project / "audiences")
-    shutil.copy(REPO / "mkdocs.yml", project / "mkdocs.yml")
-    return project
+    return project_with_two_models(project)
 
 
-def _tree(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _entries(project: Path, kind: str) -> set[str]:
-    return {p.stem for p in (project / CACHE_DIR_NAME / "entries" / kind).rglob("*.json")}
+_tree, _entries = file_digests, cache_entries
 
 
 def _build(cli: Callable[..., Result], *args: str) -> dict[str, Any]:
